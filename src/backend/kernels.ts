@@ -1,0 +1,303 @@
+// The kernel contract every backend implements. Each kernel is described by the math
+// it computes; shapes are in elements, tensors are contiguous row-major unless strides
+// are given. Kernels never allocate: the caller passes every output and scratch buffer.
+// All reductions run in a fixed order (no float atomics), so results are bit-identical
+// run to run on one adapter.
+import type { Storage } from './storage.js';
+
+/** Packed 16-bit float formats (two per u32, element 2i in the low half) for frozen weights. */
+export type PackedDType = 'bf16' | 'f16';
+export type WeightDType = 'f32' | PackedDType;
+
+export interface FillArgs {
+  /** out[i] = value for i < n; i32 writes the integer bit pattern. */
+  out: Storage;
+  n: number;
+  value: number;
+  dtype: 'f32' | 'i32';
+}
+
+export interface UnpackArgs {
+  /** out[i] = f32(src[i]) for i < n, src packed bf16/f16. */
+  src: Storage;
+  srcDtype: PackedDType;
+  out: Storage;
+  n: number;
+}
+
+/**
+ * out[b] = op(A[b]) · op(B[b]), where A[b] is m×k (stored k×m when transA) and B[b] is
+ * k×n (stored n×k when transB). Batch strides are in elements; 0 broadcasts one matrix
+ * to every batch. B may be packed bf16/f16 (frozen weights); A and out are f32.
+ */
+export interface MatmulArgs {
+  a: Storage;
+  b: Storage;
+  out: Storage;
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  strideA: number;
+  strideB: number;
+  strideOut: number;
+  bDtype: WeightDType;
+}
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+/** Broadcasting binary op: out[idx] = a[idx·aStrides] op b[idx·bStrides] over `shape` (rank ≤ 6, stride 0 = broadcast). */
+export interface BinaryArgs {
+  op: BinaryOp;
+  a: Storage;
+  b: Storage;
+  out: Storage;
+  shape: number[];
+  aStrides: number[];
+  bStrides: number[];
+}
+
+export type UnaryOp =
+  | 'scale' // alpha·x
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'square'
+  | 'relu'
+  | 'sigmoid'
+  | 'tanh'
+  | 'silu' // x·σ(x)
+  | 'gelu_tanh' // 0.5x(1+tanh(√(2/π)(x+0.044715x³)))
+  | 'gelu_erf' // 0.5x(1+erf(x/√2))
+  | 'quick_gelu'; // x·σ(1.702x)
+
+/** out[i] = f(x[i]) for i < n. */
+export interface UnaryArgs {
+  op: UnaryOp;
+  x: Storage;
+  out: Storage;
+  n: number;
+  alpha: number;
+}
+/** gx[i] = gy[i] · f'(x[i]) for i < n. */
+export interface UnaryGradArgs {
+  op: UnaryOp;
+  x: Storage;
+  gy: Storage;
+  gx: Storage;
+  n: number;
+  alpha: number;
+}
+
+/** out[o, i] = Σ_j x[o, j, i] (or the mean over j) for x viewed as [outer, size, inner]. */
+export interface ReduceArgs {
+  op: 'sum' | 'mean';
+  x: Storage;
+  out: Storage;
+  outer: number;
+  size: number;
+  inner: number;
+}
+
+/** Strided copy of 32-bit elements: dst[dstOffset + idx·dstStrides] = src[srcOffset + idx·srcStrides] over `shape` (rank ≤ 6). */
+export interface CopyStridedArgs {
+  src: Storage;
+  dst: Storage;
+  shape: number[];
+  srcStrides: number[];
+  dstStrides: number[];
+  srcOffset: number;
+  dstOffset: number;
+}
+
+/** out = silu(gate)·up, elementwise over n. */
+export interface SwigluArgs {
+  gate: Storage;
+  up: Storage;
+  out: Storage;
+  n: number;
+}
+/** gGate = gy·up·silu'(gate), gUp = gy·silu(gate). */
+export interface SwigluGradArgs {
+  gate: Storage;
+  up: Storage;
+  gy: Storage;
+  gGate: Storage;
+  gUp: Storage;
+  n: number;
+}
+
+/** Row-wise softmax (or log-softmax) over the last axis of x [rows, cols]. */
+export interface SoftmaxArgs {
+  x: Storage;
+  out: Storage;
+  rows: number;
+  cols: number;
+  log: boolean;
+}
+/** softmax: gx = y⊙(gy − Σ gy⊙y);  log-softmax: gx = gy − exp(y)·Σ gy  (y is the forward output). */
+export interface SoftmaxGradArgs {
+  y: Storage;
+  gy: Storage;
+  gx: Storage;
+  rows: number;
+  cols: number;
+  log: boolean;
+}
+
+/** out = x · rstd · w with rstd = 1/√(mean(x²) + eps) per row; rstd [rows] is saved for backward. */
+export interface RmsNormArgs {
+  x: Storage;
+  weight: Storage;
+  out: Storage;
+  rstd: Storage;
+  rows: number;
+  cols: number;
+  eps: number;
+}
+/** gx = rstd·(w⊙gy − x̂·mean(x̂⊙w⊙gy)), x̂ = x·rstd;  gwRows[r, c] = gy·x̂ (summed over rows by the caller). */
+export interface RmsNormGradArgs {
+  x: Storage;
+  weight: Storage;
+  rstd: Storage;
+  gy: Storage;
+  gx: Storage;
+  gwRows: Storage;
+  rows: number;
+  cols: number;
+}
+
+/** out = (x − mean)·rstd·w + b per row, rstd = 1/√(var + eps) (biased variance); mean, rstd [rows] saved. */
+export interface LayerNormArgs {
+  x: Storage;
+  weight: Storage;
+  bias: Storage;
+  out: Storage;
+  mean: Storage;
+  rstd: Storage;
+  rows: number;
+  cols: number;
+  eps: number;
+}
+/** gx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ⊙x̂)), ĝ = w⊙gy;  gwRows[r, c] = gy·x̂ (bias grad = Σ_rows gy, by the caller). */
+export interface LayerNormGradArgs {
+  x: Storage;
+  weight: Storage;
+  mean: Storage;
+  rstd: Storage;
+  gy: Storage;
+  gx: Storage;
+  gwRows: Storage;
+  rows: number;
+  cols: number;
+}
+
+/** out[i, :] = table[idx[i], :] for i < nIdx; table [nRows, cols] may be packed bf16/f16 (out is f32). Indices are validated by the caller. */
+export interface GatherRowsArgs {
+  table: Storage;
+  tableDtype: WeightDType;
+  idx: Storage;
+  out: Storage;
+  nIdx: number;
+  cols: number;
+}
+/**
+ * Deterministic scatter-add (embedding backward): for each u < nUnique,
+ * out[rows[u], :] += Σ_{j = offsets[u]}^{offsets[u+1]−1} g[order[j], :], summed in j order.
+ * Rows not listed are untouched. rows/offsets/order are i32, built on the host.
+ */
+export interface ScatterAddRowsArgs {
+  g: Storage;
+  out: Storage;
+  rows: Storage;
+  offsets: Storage;
+  order: Storage;
+  nUnique: number;
+  cols: number;
+}
+
+/** loss[r] = logsumexp(logits[r, :]) − logits[r, labels[r]], lse[r] saved; rows whose label = ignoreIndex get loss 0. */
+export interface CrossEntropyArgs {
+  logits: Storage;
+  labels: Storage;
+  loss: Storage;
+  lse: Storage;
+  rows: number;
+  vocab: number;
+  ignoreIndex: number;
+}
+/** gx[r, c] = gLoss[r]·(exp(logits[r, c] − lse[r]) − [c = labels[r]]); ignored rows get 0. */
+export interface CrossEntropyGradArgs {
+  logits: Storage;
+  labels: Storage;
+  lse: Storage;
+  gLoss: Storage;
+  gx: Storage;
+  rows: number;
+  vocab: number;
+  ignoreIndex: number;
+}
+
+/** out[slot] = Σ_{i<n} x[i]² (fixed-order tree), for global-norm clipping. */
+export interface SumSquaresArgs {
+  x: Storage;
+  n: number;
+  out: Storage;
+  slot: number;
+}
+/** norm = √(Σ_{i<count} sumsq[i]); out[0] = min(1, maxNorm / (norm + 1e-6)) (torch's clip_grad_norm_), out[1] = norm. maxNorm ≤ 0 disables clipping (out[0] = 1). */
+export interface ClipScaleArgs {
+  sumsq: Storage;
+  count: number;
+  maxNorm: number;
+  out: Storage;
+}
+/**
+ * AdamW (torch.optim.AdamW semantics) on n elements, with g = grad·scale[0]:
+ * p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
+ * p ← p − lr·(m / (1−β1^step)) / (√(v / (1−β2^step)) + eps).
+ */
+export interface AdamWArgs {
+  param: Storage;
+  grad: Storage;
+  m: Storage;
+  v: Storage;
+  scale: Storage;
+  n: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  step: number;
+}
+
+/** Every kernel a backend provides. */
+export interface Kernels {
+  fill(a: FillArgs): void;
+  unpack(a: UnpackArgs): void;
+  matmul(a: MatmulArgs): void;
+  binary(a: BinaryArgs): void;
+  unary(a: UnaryArgs): void;
+  unaryGrad(a: UnaryGradArgs): void;
+  reduce(a: ReduceArgs): void;
+  copyStrided(a: CopyStridedArgs): void;
+  swiglu(a: SwigluArgs): void;
+  swigluGrad(a: SwigluGradArgs): void;
+  softmax(a: SoftmaxArgs): void;
+  softmaxGrad(a: SoftmaxGradArgs): void;
+  rmsNorm(a: RmsNormArgs): void;
+  rmsNormGrad(a: RmsNormGradArgs): void;
+  layerNorm(a: LayerNormArgs): void;
+  layerNormGrad(a: LayerNormGradArgs): void;
+  gatherRows(a: GatherRowsArgs): void;
+  scatterAddRows(a: ScatterAddRowsArgs): void;
+  crossEntropy(a: CrossEntropyArgs): void;
+  crossEntropyGrad(a: CrossEntropyGradArgs): void;
+  sumSquares(a: SumSquaresArgs): void;
+  clipScale(a: ClipScaleArgs): void;
+  adamw(a: AdamWArgs): void;
+}
