@@ -1,3 +1,9 @@
 // The public API, shared by the Node and browser entry points.
 export type { Backend, BackendInfo, BackendKind } from './backend/backend.js';
 export { createBackend, parseDeviceChoice, type DeviceChoice } from './backend/select.js';
+export { Runtime } from './tensor/runtime.js';
+export { Tensor } from './tensor/tensor.js';
+export { backward } from './tensor/autograd.js';
+export type { DType } from './tensor/dtype.js';
+export * as ops from './tensor/ops/index.js';
+export { AdamW, type AdamWOptions, type AdamWState } from './optim/adamw.js';

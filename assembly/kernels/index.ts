@@ -2,3 +2,7 @@
 // reference implementation of the matching WGSL kernel (see src/backend/kernels.ts).
 export * from './memory';
 export * from './basic';
+export * from './matmul';
+export * from './rows';
+export * from './optim';
+export * from './attention';

@@ -275,6 +275,84 @@ export interface AdamWArgs {
   step: number;
 }
 
+/**
+ * Fused scaled-dot-product attention over packed variable-length sequences (FlashAttention-2
+ * style: online softmax, no [Tq × Tk] score matrix in memory). Token-major layout, as the
+ * projections produce it: q [tq, hq, d], k/v [tk, hkv, d], out [tq, hq, d], lse [hq, tq].
+ * Sequence s owns the Lq query rows cuSeqlensQ[s] ≤ t < cuSeqlensQ[s+1] and the Lk key rows
+ * cuSeqlensK[s] ≤ t < cuSeqlensK[s+1] (i32, nSeq + 1 each, non-decreasing). Right padding is a
+ * shorter length: give each padded tail its own sequence (it then attends only to itself, and
+ * with a zero output gradient adds nothing to the real rows' gradients).
+ * For local query i and key j of a sequence, query head h reads kv head h / (hq / hkv) and
+ *   S_ij = scale · q_i·k_j,  visible iff j < Lk and (!causal or j ≤ i + Lk − Lq)
+ * (the causal diagonal is aligned to the end, so Lq < Lk is decode against a KV cache);
+ *   out_i = Σ_j softmax_j(S_i)·v_j over visible j,  lse_i = log Σ_j exp(S_ij) (natural log).
+ * Rows that see no key (causal rows before the first key, when Lq > Lk) get out = 0 and lse = +∞.
+ * Rows outside every sequence are not written. maxSeqlenQ/K bound Lq/Lk (they size the
+ * dispatch). d is a multiple of 4, at most 128; hq is a multiple of hkv.
+ */
+export interface AttentionArgs {
+  q: Storage;
+  k: Storage;
+  v: Storage;
+  out: Storage;
+  lse: Storage;
+  cuSeqlensQ: Storage;
+  cuSeqlensK: Storage;
+  nSeq: number;
+  maxSeqlenQ: number;
+  maxSeqlenK: number;
+  tq: number;
+  tk: number;
+  hq: number;
+  hkv: number;
+  d: number;
+  causal: boolean;
+  scale: number;
+}
+
+/**
+ * Attention backward (FlashAttention-2: P is recomputed from the saved lse). With the forward's
+ * args (out and lse now read), gOut = ∂L/∂out, P_ij = exp(S_ij − lse_i) on visible pairs (0 elsewhere),
+ * δ_i = Σ_d gOut_i·out_i and dS = P ⊙ (gOut·vᵀ − δ):
+ *   gq = scale · dS·k,   gk = scale · dSᵀ·q,   gv = Pᵀ·gOut,
+ * gk/gv summed over the query heads that share a kv head, in head order. Rows outside every
+ * sequence are not written. Deterministic: no atomics, every sum in a fixed order.
+ * `scratch` holds at least attentionGradScratchBytes(args) bytes (row statistics and per-query-head
+ * partial gk/gv); its contents are undefined before and after.
+ */
+export interface AttentionGradArgs extends AttentionArgs {
+  gOut: Storage;
+  gq: Storage;
+  gk: Storage;
+  gv: Storage;
+  scratch: Storage;
+}
+
+/** Bytes of `scratch` attentionGrad needs: lse and δ per (head, query), 4 words per sequence, then gk/gv per query head. */
+export function attentionGradScratchBytes(a: Pick<AttentionArgs, 'tq' | 'tk' | 'hq' | 'd' | 'nSeq'>): number {
+  const statsAndTable = Math.ceil((2 * a.hq * a.tq + 4 * a.nSeq) / 4) * 4;
+  return (statsAndTable + 2 * a.tk * a.hq * a.d) * 4;
+}
+
+/**
+ * Rotary position embedding (rotate-half form, as transformers' apply_rotary_pos_emb) on x [t, h, d]
+ * with per-token tables cos/sin [t, d]:  out = x·cos + rotate_half(x)·sin, rotate_half(x) = [−x₂, x₁]
+ * for the halves x₁ = x[:d/2], x₂ = x[d/2:]. `inverse` uses −sin: that is the backward (gx from gy)
+ * whenever the tables repeat across halves (cos[i] = cos[i + d/2]), as every RoPE here builds them.
+ * out must not alias x; d is even.
+ */
+export interface RopeArgs {
+  x: Storage;
+  cos: Storage;
+  sin: Storage;
+  out: Storage;
+  t: number;
+  h: number;
+  d: number;
+  inverse: boolean;
+}
+
 /** Every kernel a backend provides. */
 export interface Kernels {
   fill(a: FillArgs): void;
@@ -300,4 +378,7 @@ export interface Kernels {
   sumSquares(a: SumSquaresArgs): void;
   clipScale(a: ClipScaleArgs): void;
   adamw(a: AdamWArgs): void;
+  attention(a: AttentionArgs): void;
+  attentionGrad(a: AttentionGradArgs): void;
+  rope(a: RopeArgs): void;
 }

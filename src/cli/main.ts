@@ -4,6 +4,8 @@ import { UsageError, type Command } from './command.js';
 
 const commands: Record<string, () => Promise<Command>> = {
   info: async () => (await import('./info.js')).info,
+  tokenize: async () => (await import('./tokenize.js')).tokenize,
+  demo: async () => (await import('./demo.js')).demo,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,6 @@
 // Node: WebGPU from the `webgpu` package (Dawn). The object create() returns must stay
 // referenced while its adapter is used, or the process crashes when it is collected.
+import { readFile } from 'node:fs/promises';
 import type { Platform } from './platform.js';
 
 let dawn: GPU | undefined;
@@ -27,4 +28,5 @@ export const nodePlatform: Platform = {
     }
     return dawn;
   },
+  readFile: (path) => readFile(path),
 };

@@ -5,6 +5,8 @@ export interface Platform {
   name: 'node' | 'browser';
   /** The WebGPU entry point, or undefined when this runtime has none. */
   gpu(): Promise<GPU | undefined>;
+  /** A file's bytes, where the runtime has a file system (Node); rejects with the system error (code ENOENT, EISDIR, ...). */
+  readFile?(path: string): Promise<Uint8Array>;
 }
 
 let current: Platform | undefined;

@@ -32,7 +32,8 @@ export async function instantiateEmbedded<E>(name: string, wasmBase64: string): 
       seed: (): number => 0x9e3779b9, // deterministic: nothing in our modules may depend on entropy
     },
   };
-  const { instance } = await WebAssembly.instantiate(base64ToBytes(wasmBase64), imports);
+  const module = await WebAssembly.compile(base64ToBytes(wasmBase64) as Uint8Array<ArrayBuffer>);
+  const instance = await WebAssembly.instantiate(module, imports);
   memory = instance.exports.memory as WebAssembly.Memory;
   return { exports: instance.exports as unknown as E, memory };
 }

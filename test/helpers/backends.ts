@@ -4,6 +4,7 @@ import '../../src/node.js';
 import type { Backend } from '../../src/backend/backend.js';
 import { createBackend } from '../../src/backend/select.js';
 import type { Storage } from '../../src/backend/storage.js';
+import { Rng } from '../../src/util/rng.js';
 
 export interface NamedBackend {
   name: 'wasm' | 'webgpu';
@@ -41,18 +42,9 @@ export async function downloadI32(b: Backend, s: Storage, n: number): Promise<In
   return new Int32Array(await b.read(s, 0, n * 4));
 }
 
-/** Deterministic pseudo-random floats in [lo, hi) (mulberry32), so failures reproduce. */
+/** Deterministic pseudo-random floats in [lo, hi), so failures reproduce. */
 export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const out = new Float32Array(n);
-  let a = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
-  return out;
+  return new Rng(seed).uniformArray(n, lo, hi);
 }
 
 /** max |a−b| / max(|b|max, floor): the relative error measure used across the tests. */

@@ -8,6 +8,7 @@ import * as basic from './kernels/basic.js';
 import * as matmul from './kernels/matmul.js';
 import * as rows from './kernels/rows.js';
 import * as optim from './kernels/optim.js';
+import * as attention from './kernels/attention.js';
 
 export class WebGpuBackend implements Backend {
   readonly ctx: GpuContext;
@@ -77,4 +78,7 @@ export class WebGpuBackend implements Backend {
   sumSquares: Kernels['sumSquares'] = (a) => optim.sumSquares(this.ctx, a);
   clipScale: Kernels['clipScale'] = (a) => optim.clipScale(this.ctx, a);
   adamw: Kernels['adamw'] = (a) => optim.adamw(this.ctx, a);
+  attention: Kernels['attention'] = (a) => attention.attention(this.ctx, a);
+  attentionGrad: Kernels['attentionGrad'] = (a) => attention.attentionGrad(this.ctx, a);
+  rope: Kernels['rope'] = (a) => attention.rope(this.ctx, a);
 }

@@ -4,7 +4,8 @@
 // of a chunked arena bound with a dynamic offset, so bind groups are reused across steps.
 import { shaders } from '../../generated/shaders.js';
 import { PARAM_SLOT_BYTES, type Params } from './params.js';
-import { BufferPool, fmtBytes, GpuStorage } from './pool.js';
+import { BufferPool, GpuStorage } from './pool.js';
+import { fmtBytes } from '../../util/format.js';
 import type { Storage } from '../storage.js';
 
 export type Access = 'read' | 'write';
@@ -198,7 +199,7 @@ export class GpuContext {
     const enc = this.endPass();
     for (let i = 0; i <= this.chunkIndex && i < this.chunks.length; i++) {
       const c = this.chunks[i];
-      if (c.used) this.device.queue.writeBuffer(c.buffer, 0, c.host, 0, c.used * PARAM_SLOT_BYTES);
+      if (c.used) this.device.queue.writeBuffer(c.buffer, 0, c.host.buffer as ArrayBuffer, 0, c.used * PARAM_SLOT_BYTES);
       c.used = 0;
     }
     this.chunkIndex = 0;
@@ -211,7 +212,7 @@ export class GpuContext {
     if (byteOffset + data.byteLength > s.bytes) throw new Error(`write: ${data.byteLength} bytes at ${byteOffset} overflow a ${s.bytes}-byte storage`);
     // Work recorded earlier must see the old contents: submit it before the queue write.
     this.submit();
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
     if (bytes.byteLength % 4 === 0) this.device.queue.writeBuffer((s as GpuStorage).buffer, byteOffset, bytes);
     else {
       const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);

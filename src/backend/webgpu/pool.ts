@@ -2,6 +2,7 @@
 // training step allocates nothing after the first. Size classes are 2^k and 1.5·2^k
 // (at most 33% slack); tracks live and peak bytes.
 import type { MemoryStats, Storage } from '../storage.js';
+import { fmtBytes } from '../../util/format.js';
 
 export class GpuStorage implements Storage {
   freed = false;
@@ -79,11 +80,4 @@ export class BufferPool {
     this.free.clear();
     this.pooled = 0;
   }
-}
-
-export function fmtBytes(n: number): string {
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
-  return `${n} B`;
 }

@@ -1,3 +1,32 @@
-// TEMPORARY scaffold: replaced by the kernel family implementation.
+// Matrix product on wasm (assembly/kernels/matmul.ts).
+import type { MatmulArgs, WeightDType } from '../../kernels.js';
+import { checkMatmul } from '../../args/matmul.js';
 import type { WasmContext } from '../context.js';
-export function matmul(_ctx: WasmContext, _a: unknown): void { throw new Error('matmul: not yet implemented'); }
+
+interface MatmulExports {
+  matmul(
+    a: number,
+    b: number,
+    out: number,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    strideA: number,
+    strideB: number,
+    strideOut: number,
+    bDtype: number,
+  ): void;
+}
+
+const B_DTYPE: Record<WeightDType, number> = { f32: 0, bf16: 1, f16: 2 };
+
+export function matmul(ctx: WasmContext, a: MatmulArgs): void {
+  const label = checkMatmul(a);
+  if (a.batch === 0 || a.m === 0 || a.n === 0) return;
+  ctx
+    .k<MatmulExports>()
+    .matmul(ctx.ptr(a.a, label), ctx.ptr(a.b, label), ctx.ptr(a.out, label), a.batch, a.m, a.n, a.k, a.transA, a.transB, a.strideA, a.strideB, a.strideOut, B_DTYPE[a.bDtype]);
+}

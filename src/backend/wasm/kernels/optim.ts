@@ -1,5 +1,30 @@
-// TEMPORARY scaffold: replaced by the kernel family implementation.
+// Optimizer kernel family on wasm (assembly/kernels/optim.ts).
+import type { AdamWArgs, ClipScaleArgs, SumSquaresArgs } from '../../kernels.js';
+import { checkAdamW, checkClipScale, checkSumSquares } from '../../args/optim.js';
 import type { WasmContext } from '../context.js';
-export function sumSquares(_ctx: WasmContext, _a: unknown): void { throw new Error('sumSquares: not yet implemented'); }
-export function clipScale(_ctx: WasmContext, _a: unknown): void { throw new Error('clipScale: not yet implemented'); }
-export function adamw(_ctx: WasmContext, _a: unknown): void { throw new Error('adamw: not yet implemented'); }
+
+interface OptimExports {
+  sumSquares(x: number, n: number, out: number, slot: number): void;
+  clipScale(sumsq: number, count: number, maxNorm: number, out: number): void;
+  adamw(
+    param: number, grad: number, m: number, v: number, scale: number, n: number,
+    decay: number, w1: number, beta2: number, w2: number, stepSize: number, bc2Sqrt: number, eps: number,
+  ): void;
+}
+
+export function sumSquares(ctx: WasmContext, a: SumSquaresArgs): void {
+  const l = checkSumSquares(a);
+  ctx.k<OptimExports>().sumSquares(ctx.ptr(a.x, l), a.n, ctx.ptr(a.out, l), a.slot);
+}
+
+export function clipScale(ctx: WasmContext, a: ClipScaleArgs): void {
+  const l = checkClipScale(a);
+  ctx.k<OptimExports>().clipScale(ctx.ptr(a.sumsq, l), a.count, a.maxNorm, ctx.ptr(a.out, l));
+}
+
+export function adamw(ctx: WasmContext, a: AdamWArgs): void {
+  const { label: l, scalars: s } = checkAdamW(a);
+  ctx
+    .k<OptimExports>()
+    .adamw(ctx.ptr(a.param, l), ctx.ptr(a.grad, l), ctx.ptr(a.m, l), ctx.ptr(a.v, l), ctx.ptr(a.scale, l), a.n, s.decay, s.w1, s.beta2, s.w2, s.stepSize, s.bc2Sqrt, s.eps);
+}

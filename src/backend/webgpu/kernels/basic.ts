@@ -1,7 +1,16 @@
 // Elementwise kernel family on WebGPU (shaders/basic.wgsl).
-import type { FillArgs } from '../../kernels.js';
+import type {
+  BinaryArgs, CopyStridedArgs, FillArgs, ReduceArgs, SwigluArgs, SwigluGradArgs, UnaryArgs, UnaryGradArgs, UnpackArgs,
+} from '../../kernels.js';
+import {
+  checkBinary, checkCopyStrided, checkReduce, checkSwiglu, checkSwigluGrad, checkUnary, checkUnaryGrad, checkUnpack,
+} from '../../args/basic.js';
+import type { StridedLayout } from '../../args/strided.js';
 import type { GpuContext } from '../context.js';
 import { Params } from '../params.js';
+
+/** Slots per shape/stride array in the WGSL `Strided` struct (two vec4s). */
+const STRIDED_SLOTS = 8;
 
 export function fill(ctx: GpuContext, a: FillArgs): void {
   const bits = a.dtype === 'i32' ? a.value | 0 : new Uint32Array(new Float32Array([a.value]).buffer)[0];
@@ -14,11 +23,123 @@ export function fill(ctx: GpuContext, a: FillArgs): void {
     workgroups: ctx.grid(a.n, 256),
   });
 }
-export function unpack(_ctx: GpuContext, _a: unknown): void { throw new Error('unpack: TEMPORARY scaffold'); }
-export function binary(_ctx: GpuContext, _a: unknown): void { throw new Error('binary: TEMPORARY scaffold'); }
-export function unary(_ctx: GpuContext, _a: unknown): void { throw new Error('unary: TEMPORARY scaffold'); }
-export function unaryGrad(_ctx: GpuContext, _a: unknown): void { throw new Error('unaryGrad: TEMPORARY scaffold'); }
-export function reduce(_ctx: GpuContext, _a: unknown): void { throw new Error('reduce: TEMPORARY scaffold'); }
-export function copyStrided(_ctx: GpuContext, _a: unknown): void { throw new Error('copyStrided: TEMPORARY scaffold'); }
-export function swiglu(_ctx: GpuContext, _a: unknown): void { throw new Error('swiglu: TEMPORARY scaffold'); }
-export function swigluGrad(_ctx: GpuContext, _a: unknown): void { throw new Error('swigluGrad: TEMPORARY scaffold'); }
+
+export function unpack(ctx: GpuContext, a: UnpackArgs): void {
+  const label = checkUnpack(a);
+  ctx.dispatch({
+    label,
+    shader: 'basic',
+    entry: 'unpack',
+    constants: { UNPACK_F16: a.srcDtype === 'f16' ? 1 : 0 },
+    bindings: [[a.src, 'read'], [a.out, 'write']],
+    params: new Params().u32(a.n),
+    workgroups: ctx.grid(Math.ceil(a.n / 2), 256),
+  });
+}
+
+/** Appends the `Strided` struct: shape and both stride sets, each padded to STRIDED_SLOTS. */
+function strided(p: Params, layout: StridedLayout): Params {
+  return p.u32Array(layout.shape, STRIDED_SLOTS).u32Array(layout.strides[0], STRIDED_SLOTS).u32Array(layout.strides[1], STRIDED_SLOTS);
+}
+
+export function binary(ctx: GpuContext, a: BinaryArgs): void {
+  const { label, code, layout } = checkBinary(a);
+  ctx.dispatch({
+    label,
+    shader: 'basic',
+    entry: 'binary',
+    constants: { BINARY_OP: code, RANK: layout.shape.length },
+    bindings: [[a.a, 'read'], [a.b, 'read'], [a.out, 'write']],
+    params: strided(new Params().u32(layout.n), layout),
+    workgroups: ctx.grid(layout.n, 256),
+  });
+}
+
+export function copyStrided(ctx: GpuContext, a: CopyStridedArgs): void {
+  const { label, layout } = checkCopyStrided(a);
+  ctx.dispatch({
+    label,
+    shader: 'basic',
+    entry: 'copy_strided',
+    constants: { RANK: layout.shape.length },
+    bindings: [[a.src, 'read'], [a.dst, 'write']],
+    params: strided(new Params().u32(layout.n, a.srcOffset, a.dstOffset), layout),
+    workgroups: ctx.grid(layout.n, 256),
+  });
+}
+
+export function unary(ctx: GpuContext, a: UnaryArgs): void {
+  const { label, code } = checkUnary(a);
+  ctx.dispatch({
+    label,
+    shader: 'basic',
+    entry: 'unary',
+    constants: { UNARY_OP: code },
+    bindings: [[a.x, 'read'], [a.out, 'write']],
+    params: new Params().u32(a.n).f32(a.alpha),
+    workgroups: ctx.grid(a.n, 256),
+  });
+}
+
+export function unaryGrad(ctx: GpuContext, a: UnaryGradArgs): void {
+  const { label, code } = checkUnaryGrad(a);
+  ctx.dispatch({
+    label,
+    shader: 'basic',
+    entry: 'unary_grad',
+    constants: { UNARY_OP: code },
+    bindings: [[a.x, 'read'], [a.gy, 'read'], [a.gx, 'write']],
+    params: new Params().u32(a.n).f32(a.alpha),
+    workgroups: ctx.grid(a.n, 256),
+  });
+}
+
+export function swiglu(ctx: GpuContext, a: SwigluArgs): void {
+  const label = checkSwiglu(a);
+  ctx.dispatch({
+    label,
+    shader: 'basic',
+    entry: 'swiglu',
+    bindings: [[a.gate, 'read'], [a.up, 'read'], [a.out, 'write']],
+    params: new Params().u32(a.n),
+    workgroups: ctx.grid(a.n, 256),
+  });
+}
+
+export function swigluGrad(ctx: GpuContext, a: SwigluGradArgs): void {
+  const label = checkSwigluGrad(a);
+  ctx.dispatch({
+    label,
+    shader: 'basic',
+    entry: 'swiglu_grad',
+    bindings: [[a.gate, 'read'], [a.up, 'read'], [a.gy, 'read'], [a.gGate, 'write'], [a.gUp, 'write']],
+    params: new Params().u32(a.n),
+    workgroups: ctx.grid(a.n, 256),
+  });
+}
+
+const nextPow2 = (v: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
+
+/**
+ * Outputs per 256-thread workgroup (the rest split each sum): at least a warp of adjacent
+ * columns when inner allows (coalesced column sums), and no more lanes than the reduced axis
+ * has elements (short rows are packed several per workgroup). Long rows get one workgroup each.
+ */
+export function reduceTile(size: number, inner: number): number {
+  return Math.max(Math.min(nextPow2(inner), 32), 256 / Math.min(256, nextPow2(size)));
+}
+
+export function reduce(ctx: GpuContext, a: ReduceArgs): void {
+  const label = checkReduce(a);
+  const tx = reduceTile(a.size, a.inner);
+  const outputs = a.outer * a.inner;
+  ctx.dispatch({
+    label,
+    shader: 'basic',
+    entry: 'reduce',
+    constants: { REDUCE_TX: tx, REDUCE_MEAN: a.op === 'mean' ? 1 : 0 },
+    bindings: [[a.x, 'read'], [a.out, 'write']],
+    params: new Params().u32(outputs, a.size, a.inner),
+    workgroups: ctx.grid(outputs, tx),
+  });
+}

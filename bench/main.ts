@@ -1,0 +1,69 @@
+// `node dist/node/bench.js [suite ...] [--device webgpu|wasm|all] [--out DIR] [--tag TAG]`
+// runs the named suites (all when none is named) on each selected backend, prints a table
+// per run and writes DIR/<suite>-<adapter>[-TAG].json (DIR defaults to bench/results).
+import '../src/node.js';
+import type { Backend } from '../src/backend/backend.js';
+import { createBackend } from '../src/backend/select.js';
+import { matmulSuite } from './matmul.js';
+import { printTable, writeResults, type Suite } from './suite.js';
+
+const SUITES: Record<string, Suite> = { matmul: matmulSuite };
+
+interface Options {
+  suites: string[];
+  devices: ('webgpu' | 'wasm')[];
+  out: string;
+  tag: string;
+}
+
+function parse(argv: string[]): Options {
+  const o: Options = { suites: [], devices: ['webgpu', 'wasm'], out: 'bench/results', tag: '' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`bench: ${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--device') {
+      const d = value();
+      if (d !== 'webgpu' && d !== 'wasm' && d !== 'all') throw new Error(`bench: --device must be webgpu, wasm or all, got '${d}'`);
+      o.devices = d === 'all' ? ['webgpu', 'wasm'] : [d];
+    } else if (arg === '--out') o.out = value();
+    else if (arg === '--tag') o.tag = value();
+    else if (arg.startsWith('-')) throw new Error(`bench: unknown option '${arg}'`);
+    else if (!(arg in SUITES)) throw new Error(`bench: unknown suite '${arg}' (suites: ${Object.keys(SUITES).join(', ')})`);
+    else o.suites.push(arg);
+  }
+  if (!o.suites.length) o.suites = Object.keys(SUITES);
+  return o;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const o = parse(argv);
+  for (const device of o.devices) {
+    let backend: Backend;
+    try {
+      backend = (await createBackend(device)).backend;
+    } catch (e) {
+      console.warn(`bench: skipping ${device}: ${(e as Error).message}`);
+      continue;
+    }
+    for (const name of o.suites) {
+      console.log(`\n== ${name} on ${backend.info.description}`);
+      const result = await SUITES[name](backend);
+      printTable(result.rows);
+      console.log(`(${result.timing}) → ${writeResults(o.out, name, backend, o.tag, result)}`);
+    }
+    backend.destroy();
+  }
+}
+
+// dawn.node keeps the event loop alive and may crash at teardown: exit explicitly.
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,525 @@
+// Fused attention over packed variable-length sequences (FlashAttention-2), forward and backward.
+// The math and the operand layout are in src/backend/kernels.ts (AttentionArgs, AttentionGradArgs):
+// token-major q/out/dO [Tq, Hq, D], k/v [Tk, Hkv, D], lse [Hq, Tq]; sequence s owns query rows
+// cu_q[s] ..< cu_q[s+1] and key rows cu_k[s] ..< cu_k[s+1]; query i sees key j iff j < Lk and
+// (not causal or j ≤ i + Lk − Lq).
+//
+//   attn_fwd          S = scale·Q·Kᵀ; running row max m and l = Σ exp(S − m); O = Σ exp(S − m)·V / l;
+//                     lse = m + log l                                  (one query block per workgroup)
+//   attn_bwd_prep     lse₂ = lse·log₂e, δ = rowsum(dO ⊙ O), and a per-sequence table, into `work`
+//   attn_bwd_dkdv     P = exp(S − lse), dS = P ⊙ (dO·Vᵀ − δ); dV = Pᵀ·dO, dK = scale·dSᵀ·Q
+//                     (one key block of one query head per workgroup, loop over query blocks)
+//   attn_bwd_dq       dQ = scale·dS·K                                  (one query block per workgroup)
+//   attn_bwd_reduce_kv  gk, gv = Σ over the query heads of each kv head of the per-head dK, dV
+// No [Tq × Tk] matrix reaches global memory and nothing is accumulated with atomics, so the
+// backward is deterministic: every sum runs in a fixed order.
+//
+// Tiling. A workgroup owns a block of BR rows (queries in fwd/dq, keys in dkdv) and walks the
+// blocks of BC columns on the other side. Threads form a TR × TC grid; thread (tr, tc) holds rows
+// tr·RM ..< tr·RM + RM and the column quads tc + TC·c of every tile (score columns for c < CS, head
+// dims for c < CO). Products read their left operand as broadcast vec4s of RM/4 row quads and
+// their right operand as conflict-free vec4s, from workgroup memory:
+//   mm_scores:  acc[r][c] += Σ_d A[d][r]·B[d][c] — A, B staged transposed, DK head dims at a time;
+//   mm_values:  acc[r][c] += Σ_j pbuf[j][r]·stage[j][c] — pbuf holds the softmaxed tile (or dS),
+//               stage holds JK natural rows of V / K / dO / Q.
+// Scores are kept in log2 units (scale·log₂e folded in), so the exponentials are exp2.
+
+override WG: u32 = 128u;   // threads per workgroup
+override TC: u32 = 16u;    // thread columns
+override BR: u32 = 64u;    // rows per block
+override BC: u32 = 64u;    // columns per block
+override DP: u32 = 128u;   // head dim padded to a multiple of 4·TC (dims ≥ D are zero)
+override TR: u32 = WG / TC;
+override RM: u32 = BR / TR;            // rows per thread (4 or 8)
+override RQ: u32 = RM / 4u;            // row quads per thread
+override CS: u32 = BC / (4u * TC);     // score column quads per thread
+override CO: u32 = DP / (4u * TC);     // head-dim quads per thread
+const DK: u32 = 16u;                   // head dims per transposed staging step
+const JK: u32 = 16u;                   // rows per natural staging step
+// Register tiles are sized for the largest configuration the host picks (RM·CO ≤ 16, RM·CS ≤ 8,
+// RQ ≤ 2); after specialisation the unused entries are dead.
+const MAX_O: u32 = 16u;
+const MAX_S: u32 = 8u;
+const MAX_RQ: u32 = 2u;
+const MAX_RM: u32 = 8u;
+const NEG: f32 = -1.0e30;              // masked score (log2 units); real scores are far above it
+const LOG2E: f32 = 1.4426950408889634;
+const LN2: f32 = 0.6931471805599453;
+
+override A_PITCH: u32 = BR / 4u + 1u;  // vec4s per staged head dim of the row operand (+1: no bank conflicts)
+override B_PITCH: u32 = BC / 4u + 1u;
+override B_BASE: u32 = DK * A_PITCH;
+override STAGE: u32 = max(DK * (A_PITCH + B_PITCH), JK * DP / 4u);
+var<workgroup> stage: array<vec4f, STAGE>;
+var<workgroup> pbuf: array<vec4f, BR * BC / 4u>;  // [column][row quad]
+var<workgroup> red: array<vec4f, BR * TC / 4u>;   // [row][tc]: per-thread partial row max / sum
+var<workgroup> seq_info: vec4u;                   // q0, lq, k0, lk of the workgroup's sequence
+
+struct AttnParams {
+  hq: u32, hkv: u32, d: u32, n_seq: u32,
+  tq: u32, tk: u32, blocks: u32, causal: u32,   // blocks: row blocks per sequence slot
+  scale_log2: f32,                               // scale·log₂e
+  scale: f32,
+  lse_empty: f32,                                // +∞ for rows that see no key (no literal in WGSL)
+  partial_at: u32,                               // word offset of the per-head dK/dV partials in work
+}
+@group(0) @binding(0) var<uniform> P: AttnParams;
+
+// Tensors the products stage. attn_fwd binds q at binding 4 as well: load() names d_out.
+@group(0) @binding(1) var<storage, read> q: array<vec4f>;
+@group(0) @binding(2) var<storage, read> k: array<vec4f>;
+@group(0) @binding(3) var<storage, read> v: array<vec4f>;
+@group(0) @binding(4) var<storage, read> d_out: array<vec4f>;
+const SRC_Q = 0u;
+const SRC_K = 1u;
+const SRC_V = 2u;
+const SRC_DO = 3u;
+
+fn load(src: u32, i: u32) -> vec4f {
+  switch src {
+    case 0u: { return q[i]; }
+    case 1u: { return k[i]; }
+    case 2u: { return v[i]; }
+    default: { return d_out[i]; }
+  }
+}
+
+/** vec4 index of (token, head, dim) in a token-major tensor of `heads` heads. */
+fn at4(token: u32, heads: u32, head: u32, dim: u32) -> u32 {
+  return ((token * heads + head) * P.d + dim) / 4u;
+}
+
+/**
+ * Stages head dims d0 ..< d0 + DK of `rows` token rows (tok0 + r, head) of `src` transposed:
+ * stage[base + d·pitch + r/4][r % 4]. Rows ≥ valid and dims ≥ D read 0.
+ */
+fn stage_t(src: u32, base: u32, pitch: u32, rows: u32, tok0: u32, valid: u32, heads: u32, head: u32, d0: u32, lid: u32) {
+  for (var p = lid; p < rows * (DK / 4u); p += WG) {
+    let r = p / (DK / 4u);
+    let dq = (p % (DK / 4u)) * 4u;
+    var x = vec4f(0.0);
+    if (r < valid && d0 + dq < P.d) { x = load(src, at4(tok0 + r, heads, head, d0 + dq)); }
+    for (var e = 0u; e < 4u; e++) { stage[base + (dq + e) * pitch + r / 4u][r % 4u] = x[e]; }
+  }
+}
+
+/** Stages JK token rows (tok0 + r, head) of `src` in natural layout: stage[r·DP/4 + c]. Rows ≥ valid and dims ≥ D read 0. */
+fn stage_n(src: u32, tok0: u32, valid: u32, heads: u32, head: u32, lid: u32) {
+  for (var p = lid; p < JK * (DP / 4u); p += WG) {
+    let r = p / (DP / 4u);
+    let c = p % (DP / 4u);
+    var x = vec4f(0.0);
+    if (r < valid && c * 4u < P.d) { x = load(src, at4(tok0 + r, heads, head, c * 4u)); }
+    stage[p] = x;
+  }
+}
+
+/** acc[r·CS + c] += Σ_{d < DK} A[d][row r]·B[d][col quad c] over the transposed operands in stage. */
+fn mm_scores(acc: ptr<function, array<vec4f, MAX_S>>, tr: u32, tc: u32) {
+  for (var d = 0u; d < DK; d++) {
+    var a: array<vec4f, MAX_RQ>;
+    for (var i = 0u; i < RQ; i++) { a[i] = stage[d * A_PITCH + tr * RQ + i]; }
+    for (var c = 0u; c < CS; c++) {
+      let b = stage[B_BASE + d * B_PITCH + tc + TC * c];
+      for (var r = 0u; r < RM; r++) { (*acc)[r * CS + c] += a[r / 4u][r % 4u] * b; }
+    }
+  }
+}
+
+/** acc[r·CO + c] += Σ_{j < JK} pbuf[j0 + j][row r]·stage[j][quad c]. */
+fn mm_values(acc: ptr<function, array<vec4f, MAX_O>>, j0: u32, tr: u32, tc: u32) {
+  for (var j = 0u; j < JK; j++) {
+    var a: array<vec4f, MAX_RQ>;
+    for (var i = 0u; i < RQ; i++) { a[i] = pbuf[(j0 + j) * (BR / 4u) + tr * RQ + i]; }
+    for (var c = 0u; c < CO; c++) {
+      let b = stage[j * (DP / 4u) + tc + TC * c];
+      for (var r = 0u; r < RM; r++) { (*acc)[r * CO + c] += a[r / 4u][r % 4u] * b; }
+    }
+  }
+}
+
+/** Writes column `col` of the thread's RM rows into pbuf as row quads: pbuf[col][row quad]. */
+fn put_column(col: u32, tr: u32, vals: array<f32, MAX_RM>) {
+  for (var i = 0u; i < RQ; i++) {
+    pbuf[col * (BR / 4u) + tr * RQ + i] = vec4f(vals[4u * i], vals[4u * i + 1u], vals[4u * i + 2u], vals[4u * i + 3u]);
+  }
+}
+
+/** Query i sees key j (local indices) of a sequence with lq queries and lk keys. */
+fn visible(i: u32, j: u32, lq: u32, lk: u32) -> bool {
+  return i < lq && j < lk && (P.causal == 0u || j + lq <= i + lk);
+}
+
+/** Keys [0, end) that any of the queries [0, i_end) can see. */
+fn keys_seen(i_end: u32, lq: u32, lk: u32) -> u32 {
+  if (P.causal == 0u) { return lk; }
+  return u32(clamp(i32(i_end) + i32(lk) - i32(lq), 0, i32(lk)));
+}
+
+/** First query that sees key j. */
+fn first_query(j: u32, lq: u32, lk: u32) -> u32 {
+  if (P.causal == 0u) { return 0u; }
+  return u32(max(i32(j) + i32(lq) - i32(lk), 0));
+}
+
+// ── forward ─────────────────────────────────────────────────────────────────────────────────
+@group(0) @binding(5) var<storage, read> f_cu_q: array<i32>;
+@group(0) @binding(6) var<storage, read> f_cu_k: array<i32>;
+@group(0) @binding(7) var<storage, read_write> f_out: array<vec4f>;
+@group(0) @binding(8) var<storage, read_write> f_lse: array<f32>;
+
+@compute @workgroup_size(WG)
+fn attn_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let s = wid.x / P.blocks;
+  let blk = P.blocks - 1u - wid.x % P.blocks;  // causal blocks with the most keys start first
+  let h = wid.y;
+  let hk = h / (P.hq / P.hkv);
+  if (lid == 0u) {
+    let q0 = u32(f_cu_q[s]);
+    let k0 = u32(f_cu_k[s]);
+    seq_info = vec4u(q0, u32(f_cu_q[s + 1u]) - q0, k0, u32(f_cu_k[s + 1u]) - k0);
+  }
+  let info = workgroupUniformLoad(&seq_info);
+  let q0 = info.x; let lq = info.y; let k0 = info.z; let lk = info.w;
+  let r0 = blk * BR;
+  if (r0 >= lq) { return; }
+  let nq = min(BR, lq - r0);
+  let kend = keys_seen(r0 + nq, lq, lk);
+  let tr = lid / TC;
+  let tc = lid % TC;
+
+  var m: array<f32, MAX_RM>;
+  var l: array<f32, MAX_RM>;  // this thread's share of Σ exp2(s − m) (its columns only)
+  var o: array<vec4f, MAX_O>;
+  for (var r = 0u; r < RM; r++) { m[r] = NEG; }
+
+  for (var j0 = 0u; j0 < kend; j0 += BC) {
+    var sc: array<vec4f, MAX_S>;
+    for (var d0 = 0u; d0 < P.d; d0 += DK) {
+      workgroupBarrier();
+      stage_t(SRC_Q, 0u, A_PITCH, BR, q0 + r0, nq, P.hq, h, d0, lid);
+      stage_t(SRC_K, B_BASE, B_PITCH, BC, k0 + j0, min(BC, lk - j0), P.hkv, hk, d0, lid);
+      workgroupBarrier();
+      mm_scores(&sc, tr, tc);
+    }
+    // Mask and convert to log2 units; each thread's partial row max goes to red.
+    var rmax: array<f32, MAX_RM>;
+    for (var r = 0u; r < RM; r++) {
+      rmax[r] = NEG;
+      let i = r0 + tr * RM + r;
+      for (var c = 0u; c < CS; c++) {
+        for (var e = 0u; e < 4u; e++) {
+          let x = select(NEG, sc[r * CS + c][e] * P.scale_log2, visible(i, j0 + (tc + TC * c) * 4u + e, lq, lk));
+          sc[r * CS + c][e] = x;
+          rmax[r] = max(rmax[r], x);
+        }
+      }
+      red[((tr * RM + r) * TC + tc) / 4u][tc % 4u] = rmax[r];
+    }
+    workgroupBarrier();
+    var alpha: array<f32, MAX_RM>;
+    for (var r = 0u; r < RM; r++) {
+      var mx = m[r];
+      for (var t = 0u; t < TC / 4u; t++) {
+        let w = red[(tr * RM + r) * (TC / 4u) + t];
+        mx = max(mx, max(max(w.x, w.y), max(w.z, w.w)));
+      }
+      alpha[r] = exp2(m[r] - mx);
+      m[r] = mx;
+    }
+    // P = exp2(s − m) into pbuf (as [key][query quad]); rescale O and l.
+    for (var c = 0u; c < CS; c++) {
+      for (var e = 0u; e < 4u; e++) {
+        var col: array<f32, MAX_RM>;
+        for (var r = 0u; r < RM; r++) {
+          let x = sc[r * CS + c][e];
+          col[r] = select(0.0, exp2(x - m[r]), x > NEG);
+        }
+        put_column((tc + TC * c) * 4u + e, tr, col);
+      }
+    }
+    for (var r = 0u; r < RM; r++) {
+      var rowsum = 0.0;
+      for (var c = 0u; c < CS; c++) {
+        let x = sc[r * CS + c];
+        for (var e = 0u; e < 4u; e++) { rowsum += select(0.0, exp2(x[e] - m[r]), x[e] > NEG); }
+      }
+      l[r] = l[r] * alpha[r] + rowsum;
+      for (var c = 0u; c < CO; c++) { o[r * CO + c] *= alpha[r]; }
+    }
+    // O += P·V over the keys this block can see.
+    let jn = min(BC, kend - j0);
+    for (var jc = 0u; jc < jn; jc += JK) {
+      workgroupBarrier();
+      stage_n(SRC_V, k0 + j0 + jc, min(JK, lk - (j0 + jc)), P.hkv, hk, lid);
+      workgroupBarrier();
+      mm_values(&o, jc, tr, tc);
+    }
+  }
+
+  // l = Σ over the TC threads of each row, in tc order; then normalise and write.
+  workgroupBarrier();
+  for (var r = 0u; r < RM; r++) { red[((tr * RM + r) * TC + tc) / 4u][tc % 4u] = l[r]; }
+  workgroupBarrier();
+  for (var r = 0u; r < RM; r++) {
+    let i = r0 + tr * RM + r;
+    if (i >= lq) { continue; }
+    var lsum = 0.0;
+    for (var t = 0u; t < TC / 4u; t++) {
+      let w = red[(tr * RM + r) * (TC / 4u) + t];
+      lsum += w.x + w.y + w.z + w.w;
+    }
+    let inv = select(0.0, 1.0 / lsum, lsum > 0.0);
+    for (var c = 0u; c < CO; c++) {
+      let dq = (tc + TC * c) * 4u;
+      if (dq < P.d) { f_out[at4(q0 + i, P.hq, h, dq)] = o[r * CO + c] * inv; }
+    }
+    if (tc == 0u) { f_lse[h * P.tq + q0 + i] = select(P.lse_empty, (m[r] + log2(lsum)) * LN2, lsum > 0.0); }
+  }
+}
+
+// ── backward ────────────────────────────────────────────────────────────────────────────────
+// work (32-bit words; floats stored as their bits): lse₂ [Hq·Tq] | δ [Hq·Tq] | table: (q0, lq, k0, lk)
+// per sequence | at P.partial_at: dK, dV per query head, [2][Tk][Hq][D].
+@group(0) @binding(5) var<storage, read_write> work: array<u32>;
+
+/** Loads the workgroup's sequence (q0, lq, k0, lk) from the table so every thread sees it as uniform. */
+fn load_seq(s: u32, lid: u32) -> vec4u {
+  if (lid == 0u) {
+    let at = 2u * P.hq * P.tq + 4u * s;
+    seq_info = vec4u(work[at], work[at + 1u], work[at + 2u], work[at + 3u]);
+  }
+  return workgroupUniformLoad(&seq_info);
+}
+
+// prep: one thread per (head, query row), and the table rows of the first n_seq threads.
+@group(0) @binding(1) var<storage, read> pr_out: array<vec4f>;
+@group(0) @binding(2) var<storage, read> pr_lse: array<f32>;
+@group(0) @binding(3) var<storage, read> pr_cu_q: array<i32>;
+@group(0) @binding(6) var<storage, read> pr_cu_k: array<i32>;
+
+@compute @workgroup_size(256)
+fn attn_bwd_prep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let idx = gid.x + gid.y * nwg.x * 256u;
+  let rows = P.hq * P.tq;
+  if (idx < rows) {
+    let h = idx / P.tq;
+    let t = idx % P.tq;
+    var delta = 0.0;
+    for (var dq = 0u; dq < P.d; dq += 4u) {
+      let at = at4(t, P.hq, h, dq);
+      delta += dot(d_out[at], pr_out[at]);
+    }
+    work[idx] = bitcast<u32>(pr_lse[idx] * LOG2E);
+    work[rows + idx] = bitcast<u32>(delta);
+  }
+  if (idx < P.n_seq) {
+    let q0 = pr_cu_q[idx];
+    let k0 = pr_cu_k[idx];
+    let at = 2u * rows + 4u * idx;
+    work[at] = u32(q0);
+    work[at + 1u] = u32(pr_cu_q[idx + 1u] - q0);
+    work[at + 2u] = u32(k0);
+    work[at + 3u] = u32(pr_cu_k[idx + 1u] - k0);
+  }
+}
+
+// dkdv: rows are the BR keys of the block, columns the queries. Writes this query head's dK, dV.
+@compute @workgroup_size(WG)
+fn attn_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let s = wid.x / P.blocks;
+  let c0 = (wid.x % P.blocks) * BR;  // first key of the block; early keys (most queries) start first
+  let h = wid.y;
+  let hk = h / (P.hq / P.hkv);
+  let info = load_seq(s, lid);
+  let q0 = info.x; let lq = info.y; let k0 = info.z; let lk = info.w;
+  if (c0 >= lk) { return; }
+  let nk = min(BR, lk - c0);
+  let tr = lid / TC;
+  let tc = lid % TC;
+  let lse_at = h * P.tq + q0;
+  let delta_at = P.hq * P.tq + lse_at;
+
+  var dk: array<vec4f, MAX_O>;
+  var dv: array<vec4f, MAX_O>;
+  for (var i0 = first_query(c0, lq, lk) / BC * BC; i0 < lq; i0 += BC) {
+    var sc: array<vec4f, MAX_S>;  // Sᵀ, then P
+    var dp: array<vec4f, MAX_S>;  // dPᵀ, then dS
+    for (var d0 = 0u; d0 < P.d; d0 += DK) {
+      workgroupBarrier();
+      stage_t(SRC_K, 0u, A_PITCH, BR, k0 + c0, nk, P.hkv, hk, d0, lid);
+      stage_t(SRC_Q, B_BASE, B_PITCH, BC, q0 + i0, min(BC, lq - i0), P.hq, h, d0, lid);
+      workgroupBarrier();
+      mm_scores(&sc, tr, tc);
+    }
+    for (var d0 = 0u; d0 < P.d; d0 += DK) {
+      workgroupBarrier();
+      stage_t(SRC_V, 0u, A_PITCH, BR, k0 + c0, nk, P.hkv, hk, d0, lid);
+      stage_t(SRC_DO, B_BASE, B_PITCH, BC, q0 + i0, min(BC, lq - i0), P.hq, h, d0, lid);
+      workgroupBarrier();
+      mm_scores(&dp, tr, tc);
+    }
+    // P = exp2(s − lse₂) and dS = P ⊙ (dP − δ) on visible pairs; P goes to pbuf as [query][key quad].
+    for (var c = 0u; c < CS; c++) {
+      for (var e = 0u; e < 4u; e++) {
+        let i = i0 + (tc + TC * c) * 4u + e;
+        let ic = min(i, lq - 1u);  // clamp reads for columns past the sequence (masked anyway)
+        let lse2 = bitcast<f32>(work[lse_at + ic]);
+        let delta = bitcast<f32>(work[delta_at + ic]);
+        var col: array<f32, MAX_RM>;
+        for (var r = 0u; r < RM; r++) {
+          let p = select(0.0, exp2(sc[r * CS + c][e] * P.scale_log2 - lse2), visible(i, c0 + tr * RM + r, lq, lk));
+          sc[r * CS + c][e] = p;
+          dp[r * CS + c][e] = p * (dp[r * CS + c][e] - delta);
+          col[r] = p;
+        }
+        put_column((tc + TC * c) * 4u + e, tr, col);
+      }
+    }
+    let qn = min(BC, lq - i0);
+    for (var ic = 0u; ic < qn; ic += JK) {
+      workgroupBarrier();
+      stage_n(SRC_DO, q0 + i0 + ic, min(JK, lq - (i0 + ic)), P.hq, h, lid);
+      workgroupBarrier();
+      mm_values(&dv, ic, tr, tc);
+    }
+    workgroupBarrier();
+    for (var c = 0u; c < CS; c++) {
+      for (var e = 0u; e < 4u; e++) {
+        var col: array<f32, MAX_RM>;
+        for (var r = 0u; r < RM; r++) { col[r] = dp[r * CS + c][e]; }
+        put_column((tc + TC * c) * 4u + e, tr, col);
+      }
+    }
+    for (var ic = 0u; ic < qn; ic += JK) {
+      workgroupBarrier();
+      stage_n(SRC_Q, q0 + i0 + ic, min(JK, lq - (i0 + ic)), P.hq, h, lid);
+      workgroupBarrier();
+      mm_values(&dk, ic, tr, tc);
+    }
+  }
+
+  let half = P.tk * P.hq * P.d;
+  for (var r = 0u; r < RM; r++) {
+    let j = tr * RM + r;
+    if (j >= nk) { continue; }
+    for (var c = 0u; c < CO; c++) {
+      let dq = (tc + TC * c) * 4u;
+      if (dq >= P.d) { continue; }
+      let at = P.partial_at + ((k0 + c0 + j) * P.hq + h) * P.d + dq;
+      let gk = dk[r * CO + c] * P.scale;
+      let gv = dv[r * CO + c];
+      for (var e = 0u; e < 4u; e++) {
+        work[at + e] = bitcast<u32>(gk[e]);
+        work[half + at + e] = bitcast<u32>(gv[e]);
+      }
+    }
+  }
+}
+
+// dq: rows are the BR queries of the block, columns the keys.
+@group(0) @binding(6) var<storage, read_write> gq: array<vec4f>;
+
+@compute @workgroup_size(WG)
+fn attn_bwd_dq(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let s = wid.x / P.blocks;
+  let blk = P.blocks - 1u - wid.x % P.blocks;
+  let h = wid.y;
+  let hk = h / (P.hq / P.hkv);
+  let info = load_seq(s, lid);
+  let q0 = info.x; let lq = info.y; let k0 = info.z; let lk = info.w;
+  let r0 = blk * BR;
+  if (r0 >= lq) { return; }
+  let nq = min(BR, lq - r0);
+  let kend = keys_seen(r0 + nq, lq, lk);
+  let tr = lid / TC;
+  let tc = lid % TC;
+
+  var lse2: array<f32, MAX_RM>;
+  var delta: array<f32, MAX_RM>;
+  for (var r = 0u; r < RM; r++) {
+    let i = min(r0 + tr * RM + r, lq - 1u);  // rows past the sequence are masked
+    lse2[r] = bitcast<f32>(work[h * P.tq + q0 + i]);
+    delta[r] = bitcast<f32>(work[(P.hq + h) * P.tq + q0 + i]);
+  }
+  var acc: array<vec4f, MAX_O>;
+  for (var j0 = 0u; j0 < kend; j0 += BC) {
+    var sc: array<vec4f, MAX_S>;
+    var dp: array<vec4f, MAX_S>;
+    let kn = min(BC, lk - j0);
+    for (var d0 = 0u; d0 < P.d; d0 += DK) {
+      workgroupBarrier();
+      stage_t(SRC_Q, 0u, A_PITCH, BR, q0 + r0, nq, P.hq, h, d0, lid);
+      stage_t(SRC_K, B_BASE, B_PITCH, BC, k0 + j0, kn, P.hkv, hk, d0, lid);
+      workgroupBarrier();
+      mm_scores(&sc, tr, tc);
+    }
+    for (var d0 = 0u; d0 < P.d; d0 += DK) {
+      workgroupBarrier();
+      stage_t(SRC_DO, 0u, A_PITCH, BR, q0 + r0, nq, P.hq, h, d0, lid);
+      stage_t(SRC_V, B_BASE, B_PITCH, BC, k0 + j0, kn, P.hkv, hk, d0, lid);
+      workgroupBarrier();
+      mm_scores(&dp, tr, tc);
+    }
+    for (var c = 0u; c < CS; c++) {
+      for (var e = 0u; e < 4u; e++) {
+        let j = j0 + (tc + TC * c) * 4u + e;
+        var col: array<f32, MAX_RM>;
+        for (var r = 0u; r < RM; r++) {
+          let p = select(0.0, exp2(sc[r * CS + c][e] * P.scale_log2 - lse2[r]), visible(r0 + tr * RM + r, j, lq, lk));
+          col[r] = p * (dp[r * CS + c][e] - delta[r]);
+        }
+        put_column((tc + TC * c) * 4u + e, tr, col);
+      }
+    }
+    let jn = min(BC, kend - j0);
+    for (var jc = 0u; jc < jn; jc += JK) {
+      workgroupBarrier();
+      stage_n(SRC_K, k0 + j0 + jc, min(JK, lk - (j0 + jc)), P.hkv, hk, lid);
+      workgroupBarrier();
+      mm_values(&acc, jc, tr, tc);
+    }
+  }
+  for (var r = 0u; r < RM; r++) {
+    let i = r0 + tr * RM + r;
+    if (i >= lq) { continue; }
+    for (var c = 0u; c < CO; c++) {
+      let dq = (tc + TC * c) * 4u;
+      if (dq < P.d) { gq[at4(q0 + i, P.hq, h, dq)] = acc[r * CO + c] * P.scale; }
+    }
+  }
+}
+
+// reduce_kv: one thread per (key row, kv head, dim quad) of the key rows the sequences cover.
+@group(0) @binding(1) var<storage, read_write> r_gk: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> r_gv: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> r_work: array<vec4u>;
+
+fn work_word(i: u32) -> u32 {
+  return r_work[i / 4u][i % 4u];
+}
+
+@compute @workgroup_size(256)
+fn attn_bwd_reduce_kv(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let idx = gid.x + gid.y * nwg.x * 256u;
+  let quads = P.d / 4u;
+  let t = idx / (P.hkv * quads);
+  let hk = (idx / quads) % P.hkv;
+  let dq = idx % quads;
+  if (t >= P.tk) { return; }
+  let table = 2u * P.hq * P.tq;
+  let last = table + 4u * (P.n_seq - 1u);
+  if (t < work_word(table + 2u) || t >= work_word(last + 2u) + work_word(last + 3u)) { return; }
+  let group = P.hq / P.hkv;
+  let base = P.partial_at / 4u;
+  let half = P.tk * P.hq * quads;
+  var gk = vec4f(0.0);
+  var gv = vec4f(0.0);
+  for (var g = 0u; g < group; g++) {
+    let at = base + (t * P.hq + hk * group + g) * quads + dq;
+    gk += bitcast<vec4f>(r_work[at]);
+    gv += bitcast<vec4f>(r_work[half + at]);
+  }
+  r_gk[(t * P.hkv + hk) * quads + dq] = gk;
+  r_gv[(t * P.hkv + hk) * quads + dq] = gv;
+}

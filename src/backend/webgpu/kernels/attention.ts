@@ -1,0 +1,158 @@
+// Attention and rotary embeddings on WebGPU (shaders/attention.wgsl, shaders/rope.wgsl).
+// The forward is one dispatch; the backward is four (row statistics, dK/dV per query head,
+// dQ, the sum of dK/dV over each kv head's query heads), all recorded into the same pass.
+import { attentionGradScratchBytes, type AttentionArgs, type AttentionGradArgs, type RopeArgs } from '../../kernels.js';
+import { checkAttentionForward, checkAttentionGrad, checkRope } from '../../args/attention.js';
+import type { GpuContext } from '../context.js';
+import { Params } from '../params.js';
+
+/** One specialisation of the tiled kernels (see shaders/attention.wgsl's header). */
+export interface AttentionTile {
+  /** Threads per workgroup. */
+  wg: number;
+  /** Thread columns; the head dim is padded to a multiple of 4·tc. */
+  tc: number;
+  /** Rows per block: queries (fwd, dq) or keys (dkdv). */
+  br: number;
+  /** Columns per block on the other side. */
+  bc: number;
+}
+
+export type AttentionPass = 'fwd' | 'dq' | 'dkdv';
+
+/** Head-dim classes a tile is chosen by: d ≤ 32, ≤ 64, ≤ 96, ≤ 128. */
+const D_CLASSES = [32, 64, 96, 128] as const;
+export type HeadDimClass = (typeof D_CLASSES)[number];
+
+// Register tiles the shader is sized for (MAX_O, MAX_S, MAX_RQ there).
+const MAX_O = 16;
+const MAX_S = 8;
+const DK = 16;
+const JK = 16;
+
+const t = (wg: number, tc: number, br = 64, bc = 64): AttentionTile => ({ wg, tc, br, bc });
+const TILES: Record<AttentionPass, Record<HeadDimClass, AttentionTile>> = {
+  fwd: { 32: t(128, 8), 64: t(128, 16), 96: t(128, 8), 128: t(128, 16) },
+  dq: { 32: t(128, 8), 64: t(128, 16), 96: t(128, 8), 128: t(128, 16) },
+  dkdv: { 32: t(128, 8), 64: t(128, 16), 96: t(128, 8), 128: t(256, 16) },
+};
+
+/** Replaces the tile a pass uses for a head-dim class (the benchmark compares alternatives). */
+export function setAttentionTile(pass: AttentionPass, dClass: HeadDimClass, tile: AttentionTile): void {
+  TILES[pass][dClass] = { ...tile };
+}
+
+interface Specialised {
+  tile: AttentionTile;
+  constants: Record<string, number>;
+}
+
+/** The tile for (pass, d) with its pipeline constants, checked against the shader's register bounds and the device. */
+function specialise(ctx: GpuContext, label: string, pass: AttentionPass, d: number): Specialised {
+  const dClass = D_CLASSES.find((c) => d <= c) ?? 128;
+  const tile = TILES[pass][dClass];
+  const { wg, tc, br, bc } = tile;
+  const dp = Math.ceil(d / (4 * tc)) * 4 * tc;
+  const tr = wg / tc;
+  const rm = br / tr;
+  const cs = bc / (4 * tc);
+  const co = dp / (4 * tc);
+  const bad = (why: string) => new Error(`${label}: ${pass} tile ${JSON.stringify(tile)} is invalid for d ${d}: ${why}`);
+  if (!Number.isInteger(tr) || tc % 4 !== 0) throw bad('wg must be a multiple of tc, tc of 4');
+  if (rm !== 4 && rm !== 8) throw bad('rows per thread br·tc/wg must be 4 or 8');
+  if (!Number.isInteger(cs) || cs < 1 || rm * cs > MAX_S) throw bad(`bc must be a multiple of 4·tc with rows·(bc/4tc) ≤ ${MAX_S}`);
+  if (rm * co > MAX_O) throw bad(`rows·(padded d/4tc) must be ≤ ${MAX_O}`);
+  const stage = Math.max(DK * (br / 4 + 1 + bc / 4 + 1), (JK * dp) / 4);
+  const shared = 16 * (stage + (br * bc) / 4 + (pass === 'fwd' ? (br * tc) / 4 : 0) + 1);
+  const limits = ctx.device.limits;
+  if (shared > limits.maxComputeWorkgroupStorageSize) throw bad(`needs ${shared} bytes of workgroup memory, the device has ${limits.maxComputeWorkgroupStorageSize}`);
+  if (wg > limits.maxComputeInvocationsPerWorkgroup) throw bad(`the device allows ${limits.maxComputeInvocationsPerWorkgroup} threads per workgroup`);
+  return { tile, constants: { WG: wg, TC: tc, BR: br, BC: bc, DP: dp } };
+}
+
+function params(a: AttentionArgs, blocks: number): Params {
+  const partialAt = attentionGradScratchBytes({ ...a, tk: 0 }) / 4;
+  return new Params()
+    .u32(a.hq, a.hkv, a.d, a.nSeq, a.tq, a.tk, blocks, a.causal ? 1 : 0)
+    .f32(a.scale * Math.LOG2E, a.scale, Infinity)
+    .u32(partialAt);
+}
+
+export function attention(ctx: GpuContext, a: AttentionArgs): void {
+  const label = checkAttentionForward(a);
+  if (a.nSeq === 0 || a.maxSeqlenQ === 0) return;
+  const { tile, constants } = specialise(ctx, label, 'fwd', a.d);
+  const blocks = Math.ceil(a.maxSeqlenQ / tile.br);
+  ctx.dispatch({
+    label,
+    shader: 'attention',
+    entry: 'attn_fwd',
+    constants,
+    // Binding 4 (dO in the backward) is named by the shader's shared loader; the forward never reads it.
+    bindings: [[a.q, 'read'], [a.k, 'read'], [a.v, 'read'], [a.q, 'read'], [a.cuSeqlensQ, 'read'], [a.cuSeqlensK, 'read'], [a.out, 'write'], [a.lse, 'write']],
+    params: params(a, blocks),
+    workgroups: [a.nSeq * blocks, a.hq],
+  });
+}
+
+export function attentionGrad(ctx: GpuContext, a: AttentionGradArgs): void {
+  const label = checkAttentionGrad(a);
+  if (a.nSeq === 0) return;
+  ctx.dispatch({
+    label: `${label}: row statistics`,
+    shader: 'attention',
+    entry: 'attn_bwd_prep',
+    bindings: [[a.out, 'read'], [a.lse, 'read'], [a.cuSeqlensQ, 'read'], [a.gOut, 'read'], [a.scratch, 'write'], [a.cuSeqlensK, 'read']],
+    params: params(a, 0),
+    workgroups: ctx.grid(Math.max(a.hq * a.tq, a.nSeq), 256),
+  });
+  if (a.maxSeqlenK > 0) {
+    const { tile, constants } = specialise(ctx, label, 'dkdv', a.d);
+    const blocks = Math.ceil(a.maxSeqlenK / tile.br);
+    ctx.dispatch({
+      label: `${label}: dK, dV`,
+      shader: 'attention',
+      entry: 'attn_bwd_dkdv',
+      constants,
+      bindings: [[a.q, 'read'], [a.k, 'read'], [a.v, 'read'], [a.gOut, 'read'], [a.scratch, 'write']],
+      params: params(a, blocks),
+      workgroups: [a.nSeq * blocks, a.hq],
+    });
+  }
+  if (a.maxSeqlenQ > 0) {
+    const { tile, constants } = specialise(ctx, label, 'dq', a.d);
+    const blocks = Math.ceil(a.maxSeqlenQ / tile.br);
+    ctx.dispatch({
+      label: `${label}: dQ`,
+      shader: 'attention',
+      entry: 'attn_bwd_dq',
+      constants,
+      bindings: [[a.q, 'read'], [a.k, 'read'], [a.v, 'read'], [a.gOut, 'read'], [a.scratch, 'write'], [a.gq, 'write']],
+      params: params(a, blocks),
+      workgroups: [a.nSeq * blocks, a.hq],
+    });
+  }
+  if (a.maxSeqlenK > 0) {
+    ctx.dispatch({
+      label: `${label}: sum over each kv head's query heads`,
+      shader: 'attention',
+      entry: 'attn_bwd_reduce_kv',
+      bindings: [[a.gk, 'write'], [a.gv, 'write'], [a.scratch, 'write']],
+      params: params(a, 0),
+      workgroups: ctx.grid((a.tk * a.hkv * a.d) / 4, 256),
+    });
+  }
+}
+
+export function rope(ctx: GpuContext, a: RopeArgs): void {
+  const label = checkRope(a);
+  const n = (a.t * a.h * a.d) / 2;
+  ctx.dispatch({
+    label,
+    shader: 'rope',
+    entry: 'rope',
+    bindings: [[a.x, 'read'], [a.cos, 'read'], [a.sin, 'read'], [a.out, 'write']],
+    params: new Params().u32(a.t, a.h, a.d).f32(a.inverse ? -1 : 1),
+    workgroups: ctx.grid(n, 256),
+  });
+}

@@ -1,0 +1,24 @@
+// Element types. f32/i32 are computed with; bf16/f16 are storage-only formats for frozen
+// weights, packed two per u32 (element 2i in the low half), unpacked inside the shaders.
+
+export type DType = 'f32' | 'i32' | 'bf16' | 'f16';
+
+export function isPacked(d: DType): d is 'bf16' | 'f16' {
+  return d === 'bf16' || d === 'f16';
+}
+
+/** Bytes a tensor of n elements occupies (packed formats round up to whole u32 words). */
+export function storageBytes(dtype: DType, n: number): number {
+  return isPacked(dtype) ? Math.ceil(n / 2) * 4 : n * 4;
+}
+
+/** f32 → bf16 bits with round-to-nearest-even (NaN stays NaN), as torch's .to(bfloat16). */
+export function f32ToBf16Bits(x: number): number {
+  const u = new Uint32Array(new Float32Array([x]).buffer)[0];
+  if ((u & 0x7fffffff) > 0x7f800000) return (u >>> 16) | 0x40;
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+export function bf16BitsToF32(b: number): number {
+  return new Float32Array(new Uint32Array([(b & 0xffff) << 16]).buffer)[0];
+}

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import type { Backend } from '../../src/backend/backend.js';
+import type { MatmulArgs, WeightDType } from '../../src/backend/kernels.js';
+import type { WebGpuBackend } from '../../src/backend/webgpu/backend.js';
+import { matmulWithPlan, type MatmulPlan } from '../../src/backend/webgpu/kernels/matmul.js';
+import { bf16BitsToF32, f32ToBf16Bits } from '../../src/tensor/dtype.js';
+import { downloadF32, maxRelError, randomF32, testBackends, upload } from '../helpers/backends.js';
+import { matmulRef } from '../helpers/reference.js';
+
+const backends = await testBackends();
+
+// f32 accumulation over k ≤ 300 terms of size ≤ 1: the error is a few ulps of the
+// largest output; the packed cases compare against the rounded weights they hold.
+const TOL = 1e-5;
+
+/** f32 → IEEE half bits, round to nearest even (overflow → ±∞, NaN stays NaN), as torch's .to(float16). */
+function f32ToF16Bits(x: number): number {
+  const u = new Uint32Array(new Float32Array([x]).buffer)[0];
+  const sign = (u >>> 16) & 0x8000;
+  const exp = (u >>> 23) & 0xff;
+  const mant = u & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    const m = mant | 0x800000;
+    const shift = 14 - e;
+    let h = m >>> shift;
+    const rem = m & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rem > half || (rem === half && h & 1)) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // a carry rounds up into the exponent
+  return sign | h;
+}
+
+function f16BitsToF32(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 0x1f) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+interface Case {
+  m: number;
+  n: number;
+  k: number;
+  transA?: boolean;
+  transB?: boolean;
+  batch?: number;
+  /** B has its own matrix per batch (else strideB = 0 broadcasts one). */
+  bBatched?: boolean;
+  bDtype?: WeightDType;
+  /** Unused elements between consecutive matrices of A and of out (A's are NaN, out's a sentinel). */
+  gap?: number;
+}
+
+const SENTINEL = 7777;
+
+/** Runs one product through `call` and checks it against the float64 reference, the gaps and the tail untouched. */
+async function check(backend: Backend, c: Case, call: (args: MatmulArgs) => void): Promise<void> {
+  const { m, n, k, transA = false, transB = false, batch = 1, bBatched = false, bDtype = 'f32', gap = 0 } = c;
+  const strideA = m * k + gap;
+  const strideOut = m * n + gap;
+  const bMats = bBatched ? batch : 1;
+  const aCompact = randomF32(batch * m * k, 1000 + m * 7 + n * 13 + k);
+  const aData = new Float32Array(batch * strideA).fill(NaN);
+  for (let z = 0; z < batch; z++) aData.set(aCompact.subarray(z * m * k, (z + 1) * m * k), z * strideA);
+  const bF32 = randomF32(bMats * k * n, 2000 + m + n * 3 + k * 5);
+  let bRef = Float64Array.from(bF32);
+  let bData: Float32Array | Uint16Array = bF32;
+  if (bDtype !== 'f32') {
+    const [enc, dec] = bDtype === 'bf16' ? [f32ToBf16Bits, bf16BitsToF32] : [f32ToF16Bits, f16BitsToF32];
+    const bits = new Uint16Array(Math.ceil(bF32.length / 2) * 2); // whole u32 words
+    bF32.forEach((v, i) => (bits[i] = enc(v)));
+    bRef = Float64Array.from(bF32, (_, i) => dec(bits[i]));
+    bData = bits;
+  }
+  const sa = upload(backend, aData);
+  const sb = upload(backend, bData);
+  const outLen = batch * strideOut + 4;
+  const so = upload(backend, new Float32Array(outLen).fill(SENTINEL));
+  call({ a: sa, b: sb, out: so, batch, m, n, k, transA, transB, strideA, strideB: bBatched ? k * n : 0, strideOut, bDtype });
+  const got = await downloadF32(backend, so, outLen);
+  const want = matmulRef(Float64Array.from(aCompact), bRef, batch, m, n, k, transA, transB, bBatched);
+  const compact = new Float32Array(batch * m * n);
+  const untouched: number[] = [];
+  for (let z = 0; z < batch; z++) {
+    compact.set(got.subarray(z * strideOut, z * strideOut + m * n), z * m * n);
+    untouched.push(...got.subarray(z * strideOut + m * n, (z + 1) * strideOut));
+  }
+  untouched.push(...got.subarray(batch * strideOut));
+  expect(maxRelError(compact, want)).toBeLessThan(TOL);
+  expect(untouched.every((v) => v === SENTINEL)).toBe(true);
+  for (const s of [sa, sb, so]) backend.free(s);
+}
+
+const SHAPES: [number, number, number][] = [
+  // m, n, k
+  [1, 1, 1],
+  [7, 33, 5],
+  [64, 64, 64],
+  [65, 129, 31],
+  [1, 300, 77],
+];
+const TRANSPOSES: [boolean, boolean][] = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+];
+
+describe.each(backends)('matmul on $name', ({ backend }) => {
+  const cases = SHAPES.flatMap(([m, n, k]) => TRANSPOSES.map(([transA, transB]) => ({ m, n, k, transA, transB })));
+  it.each(cases)('$m×$n×$k transA=$transA transB=$transB', (c) => check(backend, c, (args) => backend.matmul(args)));
+
+  // Past one block of every loop of the wasm kernel (MC 128 rows, NC 512 columns, KC 256 deep).
+  it.each(TRANSPOSES.map(([transA, transB]) => ({ m: 133, n: 530, k: 300, transA, transB })))(
+    'multi-block $m×$n×$k transA=$transA transB=$transB',
+    (c) => check(backend, c, (args) => backend.matmul(args)),
+  );
+  it.each(['bf16', 'f16'] as const)('multi-block %s B', (bDtype) =>
+    check(backend, { m: 133, n: 530, k: 300, bDtype }, (args) => backend.matmul(args)),
+  );
+
+  it.each([
+    { m: 5, n: 9, k: 6, batch: 3, bBatched: false, transA: false, transB: true },
+    { m: 5, n: 9, k: 6, batch: 3, bBatched: true, transA: true, transB: false },
+    { m: 20, n: 17, k: 11, batch: 3, bBatched: false, transA: true, transB: true },
+    { m: 20, n: 17, k: 11, batch: 3, bBatched: true, transA: false, transB: false },
+  ])('batch $batch ($m×$n×$k), B per batch=$bBatched, transA=$transA transB=$transB', (c) =>
+    check(backend, { ...c, gap: 3 }, (args) => backend.matmul(args)),
+  );
+
+  // Odd k·n puts batch 1's B at an odd element (the high half of a word).
+  it.each(
+    (['bf16', 'f16'] as const).flatMap((bDtype) => [
+      { bDtype, m: 1, n: 33, k: 7, transB: true, batch: 1, bBatched: false },
+      { bDtype, m: 1, n: 33, k: 7, transB: false, batch: 2, bBatched: true },
+      { bDtype, m: 19, n: 21, k: 13, transB: true, batch: 2, bBatched: true },
+      { bDtype, m: 19, n: 21, k: 13, transB: false, batch: 2, bBatched: false },
+    ]),
+  )('$bDtype B, $m×$n×$k transB=$transB batch $batch per batch=$bBatched', (c) => check(backend, c, (args) => backend.matmul(args)));
+
+  it('rejects an operand too small for the stated shape, naming matmul and the shapes', () => {
+    const a = backend.alloc(4 * 4 * 6, 'test a');
+    const b = backend.alloc(4 * 6 * 3 - 4, 'test b');
+    const out = backend.alloc(4 * 4 * 3, 'test out');
+    const args: MatmulArgs = { a, b, out, batch: 1, m: 4, n: 3, k: 6, transA: false, transB: true, strideA: 0, strideB: 0, strideOut: 0, bDtype: 'f32' };
+    expect(() => backend.matmul(args)).toThrow(/^matmul \[4×6\]·\[3×6ᵀ\]: operand 'b' holds 68 bytes but needs 72/);
+    expect(() => backend.matmul({ ...args, b: a, bDtype: 'bf16', batch: 2, strideB: 20, strideA: 24 })).toThrow(
+      /^matmul 2×\[4×6\]·\[3×6ᵀ bf16\]: operand 'a' holds 96 bytes but needs 192/,
+    );
+    for (const s of [a, b, out]) backend.free(s);
+  });
+});
+
+// Every kernel variant, whatever shape planMatmul would pick it for.
+const gpu = backends.find((b) => b.name === 'webgpu')?.backend as WebGpuBackend | undefined;
+describe.runIf(gpu)('webgpu matmul plans', () => {
+  const plans: MatmulPlan[] = [
+    { kind: 'tiled', t: 16 },
+    { kind: 'tiled', t: 8 },
+    { kind: 'skinny', nc: 8 },
+    { kind: 'skinny', nc: 32 },
+  ];
+  const cases = plans.flatMap((plan) =>
+    TRANSPOSES.map(([transA, transB], i) => ({ plan, m: 37 - 12 * (i & 1), n: 131, k: 45 + i, transA, transB, batch: 2, bBatched: i > 1, gap: 1 })),
+  );
+  it.each(cases)('$plan.kind $plan.t$plan.nc: $m×$n×$k transA=$transA transB=$transB', ({ plan, ...c }) =>
+    check(gpu!, c, (args) => matmulWithPlan(gpu!.ctx, args, plan)),
+  );
+  it.each(plans)('$kind $t$nc: bf16 B', (plan) =>
+    check(gpu!, { m: 9, n: 70, k: 33, transB: true, batch: 2, bBatched: true, bDtype: 'bf16' }, (args) => matmulWithPlan(gpu!.ctx, args, plan)),
+  );
+});

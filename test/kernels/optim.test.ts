@@ -1,0 +1,123 @@
+// Optimizer kernels on both backends against float64 JS references: sum of squares,
+// torch's clip_grad_norm_ factor, and AdamW over several steps against torch's
+// _single_tensor_adam (decoupled weight decay) written out in f64.
+//
+// Tolerances (max |got − want| / max |want|, see maxRelError):
+//   SUM_TOL   2e-7  f32 sums of squares / norms / clip factors vs f64 (measured ≤ 3.7e-8, lavapipe and wasm)
+//   ADAM_TOL  1e-6  parameters and moments after 5 f32 steps vs f64 (measured ≤ 2.4e-7, lavapipe and wasm)
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AdamWArgs } from '../../src/backend/kernels.js';
+import { downloadF32, maxRelError, randomF32, testBackends } from '../helpers/backends.js';
+import { StorageScope } from '../helpers/scope.js';
+
+const SUM_TOL = 2e-7;
+const ADAM_TOL = 1e-6;
+
+const backends = await testBackends();
+
+const sumSq = (x: ArrayLike<number>): number => Array.from(x).reduce((s, v) => s + v * v, 0);
+
+interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+}
+
+/** torch.optim.AdamW's step (torch/optim/adam.py, _single_tensor_adam, decoupled_weight_decay=True), in f64. */
+function adamwStep(p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, h: AdamHyper, step: number): void {
+  const bc1 = 1 - h.beta1 ** step;
+  const bc2 = 1 - h.beta2 ** step;
+  const stepSize = h.lr / bc1;
+  for (let i = 0; i < p.length; i++) {
+    p[i] *= 1 - h.lr * h.weightDecay;
+    m[i] += (1 - h.beta1) * (g[i] - m[i]); // exp_avg.lerp_(grad, 1 − β1)
+    v[i] = v[i] * h.beta2 + (1 - h.beta2) * g[i] * g[i];
+    const denom = Math.sqrt(v[i]) / Math.sqrt(bc2) + h.eps;
+    p[i] -= stepSize * (m[i] / denom);
+  }
+}
+
+describe.each(backends)('optimizer kernels on $name', ({ backend: b }) => {
+  const s = new StorageScope(b);
+  afterEach(() => s.free());
+
+  it.each([0, 1, 7, 257, 70_001])('sumSquares of %i elements into its slot only', async (n) => {
+    const x = randomF32(n, n + 1, -2, 2);
+    const out = s.input(new Float32Array([-1, -1, -1, -1]));
+    b.sumSquares({ x: s.input(x), n, out, slot: 2 });
+    const got = await downloadF32(b, out, 4);
+    expect([got[0], got[1], got[3]]).toEqual([-1, -1, -1]);
+    expect(maxRelError([got[2]], [sumSq(x)])).toBeLessThanOrEqual(SUM_TOL);
+  });
+
+  describe('clipScale', () => {
+    const parts = [randomF32(1000, 1), randomF32(33, 2, -5, 5), randomF32(1, 3)];
+    const norm = Math.sqrt(parts.reduce((a, p) => a + sumSq(p), 0));
+
+    async function clip(maxNorm: number): Promise<Float32Array> {
+      const sumsq = s.output(parts.length);
+      parts.forEach((p, i) => b.sumSquares({ x: s.input(p), n: p.length, out: sumsq, slot: i }));
+      const out = s.output(2);
+      b.clipScale({ sumsq, count: parts.length, maxNorm, out });
+      return downloadF32(b, out, 2);
+    }
+
+    it('scales by maxNorm / (norm + 1e-6) when the norm exceeds maxNorm', async () => {
+      const maxNorm = norm / 4;
+      const [scale, gotNorm] = await clip(maxNorm);
+      expect(maxRelError([gotNorm], [norm])).toBeLessThanOrEqual(SUM_TOL);
+      expect(maxRelError([scale], [maxNorm / (norm + 1e-6)])).toBeLessThanOrEqual(SUM_TOL);
+    });
+
+    it('leaves gradients alone (scale 1) below maxNorm', async () => {
+      const [scale, gotNorm] = await clip(norm * 2);
+      expect(scale).toBe(1);
+      expect(maxRelError([gotNorm], [norm])).toBeLessThanOrEqual(SUM_TOL);
+    });
+
+    it.each([0, -1])('is off for maxNorm = %i (scale 1, norm still reported)', async (maxNorm) => {
+      const [scale, gotNorm] = await clip(maxNorm);
+      expect(scale).toBe(1);
+      expect(maxRelError([gotNorm], [norm])).toBeLessThanOrEqual(SUM_TOL);
+    });
+  });
+
+  describe('adamw', () => {
+    // β1 = 0.3 makes the lerp weight 0.7 ≥ 0.5: torch's other lerp form.
+    it.each([
+      { name: 'defaults with weight decay and clipping', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, clip: 0.5 },
+      { name: 'no weight decay, no clipping', lr: 3e-4, beta1: 0.9, beta2: 0.95, eps: 1e-6, weightDecay: 0, clip: 1 },
+      { name: 'β1 < 0.5, large lr and decay', lr: 0.05, beta1: 0.3, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, clip: 0.25 },
+    ])('5 steps match torch in f64: $name', async ({ clip, ...h }) => {
+      const n = 1031; // not a multiple of 4: SIMD body and scalar tail both run on wasm
+      const p64 = Float64Array.from(randomF32(n, 5, -1, 1));
+      const [m64, v64] = [new Float64Array(n), new Float64Array(n)];
+      const [param, m, v] = [s.input(Float32Array.from(p64)), s.input(new Float32Array(n)), s.input(new Float32Array(n))];
+      const scale = s.input(new Float32Array([clip]));
+      for (let step = 1; step <= 5; step++) {
+        // Gradients span magnitudes, so eps matters for some elements and not for others.
+        const grad = randomF32(n, 100 + step, -1, 1).map((g, i) => g * 10 ** ((i % 7) - 4));
+        b.adamw({ param, grad: s.input(grad), m, v, scale, n, ...h, step });
+        adamwStep(p64, Float64Array.from(grad, (g) => g * Math.fround(clip)), m64, v64, h, step);
+      }
+      const errs = {
+        param: maxRelError(await downloadF32(b, param, n), p64),
+        m: maxRelError(await downloadF32(b, m, n), m64),
+        v: maxRelError(await downloadF32(b, v, n), v64),
+      };
+      for (const [k, e] of Object.entries(errs)) expect(e, `${k}: max rel error ${e}`).toBeLessThanOrEqual(ADAM_TOL);
+    });
+
+    it('rejects bad hyperparameters and short operands, naming the op', () => {
+      const [x, small] = [s.output(8), s.output(2)];
+      const base: AdamWArgs = { param: x, grad: x, m: x, v: x, scale: x, n: 8, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 1 };
+      expect(() => b.adamw({ ...base, step: 0 })).toThrow(/adamw \[8\] step 0: step must be an integer ≥ 1/);
+      expect(() => b.adamw({ ...base, beta2: 1 })).toThrow(/adamw .*: beta2 must be in \[0, 1\)/);
+      expect(() => b.adamw({ ...base, v: small })).toThrow(/adamw \[8\] step 1: operand 'v' holds 8 bytes but needs 32/);
+      expect(() => b.sumSquares({ x, n: 8, out: small, slot: 2 })).toThrow(/sumSquares \[8\] → slot 2: operand 'out'/);
+      expect(() => b.clipScale({ sumsq: x, count: 8, maxNorm: 1, out: s.input(new Float32Array(1)) })).toThrow(/clipScale .*: operand 'out' holds 4 bytes but needs 8/);
+    });
+  });
+});
