@@ -4,10 +4,13 @@
 import '../src/node.js';
 import type { Backend } from '../src/backend/backend.js';
 import { createBackend } from '../src/backend/select.js';
+import { basicSuite } from './basic.js';
 import { matmulSuite } from './matmul.js';
+import { tokenizerSuite } from './tokenizer.js';
+import { imageSuite } from './image.js';
 import { printTable, writeResults, type Suite } from './suite.js';
 
-const SUITES: Record<string, Suite> = { matmul: matmulSuite };
+const SUITES: Record<string, Suite> = { matmul: matmulSuite, basic: basicSuite, tokenizer: tokenizerSuite, image: imageSuite };
 
 interface Options {
   suites: string[];

@@ -37,7 +37,8 @@ override CO: u32 = DP / (4u * TC);     // head-dim quads per thread
 const DK: u32 = 16u;                   // head dims per transposed staging step
 const JK: u32 = 16u;                   // rows per natural staging step
 // Register tiles are sized for the largest configuration the host picks (RM·CO ≤ 16, RM·CS ≤ 8,
-// RQ ≤ 2); after specialisation the unused entries are dead.
+// RQ ≤ 2); after specialisation the unused entries are dead. Accumulators are zeroed with explicit
+// constructors: a loop-scoped `var` without one was not re-zeroed per iteration on lavapipe.
 const MAX_O: u32 = 16u;
 const MAX_S: u32 = 8u;
 const MAX_RQ: u32 = 2u;
@@ -52,7 +53,7 @@ override B_BASE: u32 = DK * A_PITCH;
 override STAGE: u32 = max(DK * (A_PITCH + B_PITCH), JK * DP / 4u);
 var<workgroup> stage: array<vec4f, STAGE>;
 var<workgroup> pbuf: array<vec4f, BR * BC / 4u>;  // [column][row quad]
-var<workgroup> red: array<vec4f, BR * TC / 4u>;   // [row][tc]: per-thread partial row max / sum
+var<workgroup> red: array<vec4f, BR * TC / 4u>;   // [tc][row quad]: per-thread partial row max / sum
 var<workgroup> seq_info: vec4u;                   // q0, lq, k0, lk of the workgroup's sequence
 
 struct AttnParams {
@@ -75,13 +76,9 @@ const SRC_K = 1u;
 const SRC_V = 2u;
 const SRC_DO = 3u;
 
+/** Element i of tensor `src`. Every call site passes a constant, so once inlined this is one load. */
 fn load(src: u32, i: u32) -> vec4f {
-  switch src {
-    case 0u: { return q[i]; }
-    case 1u: { return k[i]; }
-    case 2u: { return v[i]; }
-    default: { return d_out[i]; }
-  }
+  return select(select(q[i], k[i], src == SRC_K), select(v[i], d_out[i], src == SRC_DO), src >= SRC_V);
 }
 
 /** vec4 index of (token, head, dim) in a token-major tensor of `heads` heads. */
@@ -91,15 +88,19 @@ fn at4(token: u32, heads: u32, head: u32, dim: u32) -> u32 {
 
 /**
  * Stages head dims d0 ..< d0 + DK of `rows` token rows (tok0 + r, head) of `src` transposed:
- * stage[base + d·pitch + r/4][r % 4]. Rows ≥ valid and dims ≥ D read 0.
+ * stage[base + d·pitch + r/4] holds dim d of rows r/4·4 ..< r/4·4 + 4. Each work item moves a
+ * 4 × 4 block (4 rows × 4 dims) and transposes it in registers. Rows ≥ valid and dims ≥ D read 0.
  */
 fn stage_t(src: u32, base: u32, pitch: u32, rows: u32, tok0: u32, valid: u32, heads: u32, head: u32, d0: u32, lid: u32) {
-  for (var p = lid; p < rows * (DK / 4u); p += WG) {
-    let r = p / (DK / 4u);
+  for (var p = lid; p < rows / 4u * (DK / 4u); p += WG) {
+    let rq = p / (DK / 4u);
     let dq = (p % (DK / 4u)) * 4u;
-    var x = vec4f(0.0);
-    if (r < valid && d0 + dq < P.d) { x = load(src, at4(tok0 + r, heads, head, d0 + dq)); }
-    for (var e = 0u; e < 4u; e++) { stage[base + (dq + e) * pitch + r / 4u][r % 4u] = x[e]; }
+    var x = array<vec4f, 4>();
+    for (var e = 0u; e < 4u; e++) {
+      let r = rq * 4u + e;
+      if (r < valid && d0 + dq < P.d) { x[e] = load(src, at4(tok0 + r, heads, head, d0 + dq)); }
+    }
+    for (var e = 0u; e < 4u; e++) { stage[base + (dq + e) * pitch + rq] = vec4f(x[0][e], x[1][e], x[2][e], x[3][e]); }
   }
 }
 
@@ -145,6 +146,18 @@ fn put_column(col: u32, tr: u32, vals: array<f32, MAX_RM>) {
   }
 }
 
+/** Writes this thread's per-row values (a partial row max or sum) to red[tc][row quad]. */
+fn put_partials(tr: u32, tc: u32, vals: array<f32, MAX_RM>) {
+  for (var i = 0u; i < RQ; i++) {
+    red[tc * (BR / 4u) + tr * RQ + i] = vec4f(vals[4u * i], vals[4u * i + 1u], vals[4u * i + 2u], vals[4u * i + 3u]);
+  }
+}
+
+/** Thread column t's value for row r of thread row tr. */
+fn partial(t: u32, tr: u32, r: u32) -> f32 {
+  return red[t * (BR / 4u) + tr * RQ + r / 4u][r % 4u];
+}
+
 /** Query i sees key j (local indices) of a sequence with lq queries and lk keys. */
 fn visible(i: u32, j: u32, lq: u32, lk: u32) -> bool {
   return i < lq && j < lk && (P.causal == 0u || j + lq <= i + lk);
@@ -188,13 +201,13 @@ fn attn_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) 
   let tr = lid / TC;
   let tc = lid % TC;
 
-  var m: array<f32, MAX_RM>;
-  var l: array<f32, MAX_RM>;  // this thread's share of Σ exp2(s − m) (its columns only)
-  var o: array<vec4f, MAX_O>;
+  var m = array<f32, MAX_RM>();
+  var l = array<f32, MAX_RM>();  // this thread's share of Σ exp2(s − m) (its columns only)
+  var o = array<vec4f, MAX_O>();
   for (var r = 0u; r < RM; r++) { m[r] = NEG; }
 
   for (var j0 = 0u; j0 < kend; j0 += BC) {
-    var sc: array<vec4f, MAX_S>;
+    var sc = array<vec4f, MAX_S>();
     for (var d0 = 0u; d0 < P.d; d0 += DK) {
       workgroupBarrier();
       stage_t(SRC_Q, 0u, A_PITCH, BR, q0 + r0, nq, P.hq, h, d0, lid);
@@ -202,8 +215,8 @@ fn attn_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) 
       workgroupBarrier();
       mm_scores(&sc, tr, tc);
     }
-    // Mask and convert to log2 units; each thread's partial row max goes to red.
-    var rmax: array<f32, MAX_RM>;
+    // Mask and convert to log2 units; the row max over the TC threads of each row goes through red.
+    var rmax = array<f32, MAX_RM>();
     for (var r = 0u; r < RM; r++) {
       rmax[r] = NEG;
       let i = r0 + tr * RM + r;
@@ -214,38 +227,36 @@ fn attn_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) 
           rmax[r] = max(rmax[r], x);
         }
       }
-      red[((tr * RM + r) * TC + tc) / 4u][tc % 4u] = rmax[r];
     }
+    put_partials(tr, tc, rmax);
     workgroupBarrier();
-    var alpha: array<f32, MAX_RM>;
+    var alpha = array<f32, MAX_RM>();
     for (var r = 0u; r < RM; r++) {
       var mx = m[r];
-      for (var t = 0u; t < TC / 4u; t++) {
-        let w = red[(tr * RM + r) * (TC / 4u) + t];
-        mx = max(mx, max(max(w.x, w.y), max(w.z, w.w)));
-      }
+      for (var t = 0u; t < TC; t++) { mx = max(mx, partial(t, tr, r)); }
       alpha[r] = exp2(m[r] - mx);
       m[r] = mx;
     }
-    // P = exp2(s − m) into pbuf (as [key][query quad]); rescale O and l.
-    for (var c = 0u; c < CS; c++) {
-      for (var e = 0u; e < 4u; e++) {
-        var col: array<f32, MAX_RM>;
-        for (var r = 0u; r < RM; r++) {
-          let x = sc[r * CS + c][e];
-          col[r] = select(0.0, exp2(x - m[r]), x > NEG);
-        }
-        put_column((tc + TC * c) * 4u + e, tr, col);
-      }
-    }
+    // P = exp2(s − m), 0 where masked; l and O are rescaled to the new max.
     for (var r = 0u; r < RM; r++) {
       var rowsum = 0.0;
       for (var c = 0u; c < CS; c++) {
-        let x = sc[r * CS + c];
-        for (var e = 0u; e < 4u; e++) { rowsum += select(0.0, exp2(x[e] - m[r]), x[e] > NEG); }
+        for (var e = 0u; e < 4u; e++) {
+          let x = sc[r * CS + c][e];
+          let p = select(0.0, exp2(x - m[r]), x > NEG);
+          sc[r * CS + c][e] = p;
+          rowsum += p;
+        }
       }
       l[r] = l[r] * alpha[r] + rowsum;
       for (var c = 0u; c < CO; c++) { o[r * CO + c] *= alpha[r]; }
+    }
+    for (var c = 0u; c < CS; c++) {
+      for (var e = 0u; e < 4u; e++) {
+        var col = array<f32, MAX_RM>();
+        for (var r = 0u; r < RM; r++) { col[r] = sc[r * CS + c][e]; }
+        put_column((tc + TC * c) * 4u + e, tr, col);
+      }
     }
     // O += P·V over the keys this block can see.
     let jn = min(BC, kend - j0);
@@ -259,16 +270,13 @@ fn attn_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) 
 
   // l = Σ over the TC threads of each row, in tc order; then normalise and write.
   workgroupBarrier();
-  for (var r = 0u; r < RM; r++) { red[((tr * RM + r) * TC + tc) / 4u][tc % 4u] = l[r]; }
+  put_partials(tr, tc, l);
   workgroupBarrier();
   for (var r = 0u; r < RM; r++) {
     let i = r0 + tr * RM + r;
     if (i >= lq) { continue; }
     var lsum = 0.0;
-    for (var t = 0u; t < TC / 4u; t++) {
-      let w = red[(tr * RM + r) * (TC / 4u) + t];
-      lsum += w.x + w.y + w.z + w.w;
-    }
+    for (var t = 0u; t < TC; t++) { lsum += partial(t, tr, r); }
     let inv = select(0.0, 1.0 / lsum, lsum > 0.0);
     for (var c = 0u; c < CO; c++) {
       let dq = (tc + TC * c) * 4u;
@@ -340,11 +348,11 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
   let lse_at = h * P.tq + q0;
   let delta_at = P.hq * P.tq + lse_at;
 
-  var dk: array<vec4f, MAX_O>;
-  var dv: array<vec4f, MAX_O>;
+  var dk = array<vec4f, MAX_O>();
+  var dv = array<vec4f, MAX_O>();
   for (var i0 = first_query(c0, lq, lk) / BC * BC; i0 < lq; i0 += BC) {
-    var sc: array<vec4f, MAX_S>;  // Sᵀ, then P
-    var dp: array<vec4f, MAX_S>;  // dPᵀ, then dS
+    var sc = array<vec4f, MAX_S>();  // Sᵀ, then P
+    var dp = array<vec4f, MAX_S>();  // dPᵀ, then dS
     for (var d0 = 0u; d0 < P.d; d0 += DK) {
       workgroupBarrier();
       stage_t(SRC_K, 0u, A_PITCH, BR, k0 + c0, nk, P.hkv, hk, d0, lid);
@@ -435,17 +443,17 @@ fn attn_bwd_dq(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   let tr = lid / TC;
   let tc = lid % TC;
 
-  var lse2: array<f32, MAX_RM>;
-  var delta: array<f32, MAX_RM>;
+  var lse2 = array<f32, MAX_RM>();
+  var delta = array<f32, MAX_RM>();
   for (var r = 0u; r < RM; r++) {
     let i = min(r0 + tr * RM + r, lq - 1u);  // rows past the sequence are masked
     lse2[r] = bitcast<f32>(work[h * P.tq + q0 + i]);
     delta[r] = bitcast<f32>(work[(P.hq + h) * P.tq + q0 + i]);
   }
-  var acc: array<vec4f, MAX_O>;
+  var acc = array<vec4f, MAX_O>();
   for (var j0 = 0u; j0 < kend; j0 += BC) {
-    var sc: array<vec4f, MAX_S>;
-    var dp: array<vec4f, MAX_S>;
+    var sc = array<vec4f, MAX_S>();
+    var dp = array<vec4f, MAX_S>();
     let kn = min(BC, lk - j0);
     for (var d0 = 0u; d0 < P.d; d0 += DK) {
       workgroupBarrier();

@@ -49,22 +49,30 @@ fn unpack(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
 }
 
 // ── strided views (binary, copyStrided) ─────────────────────────────────────────────
-// One shape and two stride sets, rank ≤ 8 slots packed as vec4s (unused slots are 0).
-// The host drops unit dimensions and merges contiguous runs, so RANK is usually 1–3.
+// One shape and two stride sets (with base offsets), rank ≤ 8 slots packed as vec4s (unused
+// slots are 0). The host drops unit dimensions and merges contiguous runs, so RANK is
+// usually 1–3; as an override it fixes the loop's trip count, which then unrolls.
 override RANK: u32;
-struct Strided { shape: array<vec4u, 2>, s0: array<vec4u, 2>, s1: array<vec4u, 2> }
+struct StridedParams {
+  n: u32,
+  offset0: u32,
+  offset1: u32,
+  shape: array<vec4u, 2>,
+  strides0: array<vec4u, 2>,
+  strides1: array<vec4u, 2>,
+}
+@group(0) @binding(0) var<uniform> strided_p: StridedParams;
 
 // Offsets in both views of the element with row-major (contiguous) index i over shape.
-fn strided_offsets(i: u32, view: Strided) -> vec2u {
-  var v = view; // a local copy may be indexed dynamically
+fn strided_offsets(i: u32) -> vec2u {
   var rem = i;
-  var off = vec2u(0u);
+  var off = vec2u(strided_p.offset0, strided_p.offset1);
   for (var d = RANK - 1u; d > 0u; d--) {
-    let extent = v.shape[d / 4u][d % 4u];
-    off += (rem % extent) * vec2u(v.s0[d / 4u][d % 4u], v.s1[d / 4u][d % 4u]);
+    let extent = strided_p.shape[d / 4u][d % 4u];
+    off += (rem % extent) * vec2u(strided_p.strides0[d / 4u][d % 4u], strided_p.strides1[d / 4u][d % 4u]);
     rem /= extent;
   }
-  return off + rem * vec2u(v.s0[0][0], v.s1[0][0]);
+  return off + rem * vec2u(strided_p.strides0[0].x, strided_p.strides1[0].x);
 }
 
 // ── binary: out[idx] = a[idx·aStrides] op b[idx·bStrides] (stride 0 broadcasts) ──────
@@ -72,8 +80,6 @@ const OP_ADD = 0u;
 const OP_SUB = 1u;
 const OP_MUL = 2u;
 override BINARY_OP: u32;
-struct BinaryParams { n: u32, v: Strided }
-@group(0) @binding(0) var<uniform> binary_p: BinaryParams;
 @group(0) @binding(1) var<storage, read> binary_a: array<f32>;
 @group(0) @binding(2) var<storage, read> binary_b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> binary_out: array<f32>;
@@ -90,23 +96,21 @@ fn binary_op(x: f32, y: f32) -> f32 {
 @compute @workgroup_size(256)
 fn binary(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= binary_p.n) { return; }
-  let at = strided_offsets(i, binary_p.v);
+  if (i >= strided_p.n) { return; }
+  let at = strided_offsets(i);
   binary_out[i] = binary_op(binary_a[at.x], binary_b[at.y]);
 }
 
 // ── copyStrided: dst[dstOffset + idx·dstStrides] = src[srcOffset + idx·srcStrides], 32-bit words ──
-struct CopyParams { n: u32, src_offset: u32, dst_offset: u32, v: Strided }
-@group(0) @binding(0) var<uniform> copy_p: CopyParams;
 @group(0) @binding(1) var<storage, read> copy_src: array<u32>;
 @group(0) @binding(2) var<storage, read_write> copy_dst: array<u32>;
 
 @compute @workgroup_size(256)
 fn copy_strided(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= copy_p.n) { return; }
-  let at = strided_offsets(i, copy_p.v);
-  copy_dst[copy_p.dst_offset + at.y] = copy_src[copy_p.src_offset + at.x];
+  if (i >= strided_p.n) { return; }
+  let at = strided_offsets(i);
+  copy_dst[at.y] = copy_src[at.x];
 }
 
 // ── shared math ─────────────────────────────────────────────────────────────────────

@@ -213,15 +213,26 @@ fn tiled(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
 
 // ── skinny: few rows (decode, m ≤ 16), memory-bound on B ─────────────────────────────
 // A workgroup of 256 threads computes 4 rows (workgroup y) × NC columns (workgroup x).
-// Column c is split over S = 256/NC threads; thread s sums kk = s, s+S, s+2S, … for all
-// 4 rows at once (each B element is read once per workgroup), and the S partials are then
-// added in s order. Threads along the contiguous axis of B are neighbours: s is fastest
-// when B is stored n×k (TRANS_B), c otherwise.
+// Column c is split over S = 256/NC threads; thread s sums kk = s, s+S, s+2S, … in order
+// for all 4 rows at once (each B element is read once per workgroup), four terms per
+// iteration so four loads are in flight, and the S partials are then added in s order.
+// Threads along the contiguous axis of B are neighbours: s is fastest when B is stored
+// n×k (TRANS_B), c otherwise.
 
-override NC: u32 = 8u;
+override NC: u32 = 8u; // a power of two, 4 … 64
 const SKINNY_WG: u32 = 256u;
 
 var<workgroup> partial: array<vec4f, SKINNY_WG>;
+
+/// opA[row..row+3, kk] (kk < k), rows past m read as 0.
+fn a_rows4(base: u32, row: u32, kk: u32) -> vec4f {
+  return vec4f(load_a(base, row, kk), load_a(base, row + 1u, kk), load_a(base, row + 2u, kk), load_a(base, row + 3u, kk));
+}
+
+/// opB[kk, col] for kk < k, col < n.
+fn b_at(base: u32, kk: u32, col: u32) -> f32 {
+  return b_elem(select(base + kk * p.n + col, base + col * p.k + kk, TRANS_B));
+}
 
 @compute @workgroup_size(SKINNY_WG)
 fn skinny(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
@@ -235,10 +246,23 @@ fn skinny(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid:
 
   var acc = vec4f(0.0);
   if (col < p.n) {
-    for (var kk = s; kk < p.k; kk += slices) {
-      let bv = vec4f(load_b(base_b, kk, col));
-      let av = vec4f(load_a(base_a, row0, kk), load_a(base_a, row0 + 1u, kk), load_a(base_a, row0 + 2u, kk), load_a(base_a, row0 + 3u, kk));
-      acc = fma(av, bv, acc);
+    var kk = s;
+    for (; kk + 3u * slices < p.k; kk += 4u * slices) {
+      let b0 = b_at(base_b, kk, col);
+      let b1 = b_at(base_b, kk + slices, col);
+      let b2 = b_at(base_b, kk + 2u * slices, col);
+      let b3 = b_at(base_b, kk + 3u * slices, col);
+      let a0 = a_rows4(base_a, row0, kk);
+      let a1 = a_rows4(base_a, row0, kk + slices);
+      let a2 = a_rows4(base_a, row0, kk + 2u * slices);
+      let a3 = a_rows4(base_a, row0, kk + 3u * slices);
+      acc = fma(a0, vec4f(b0), acc);
+      acc = fma(a1, vec4f(b1), acc);
+      acc = fma(a2, vec4f(b2), acc);
+      acc = fma(a3, vec4f(b3), acc);
+    }
+    for (; kk < p.k; kk += slices) {
+      acc = fma(a_rows4(base_a, row0, kk), vec4f(b_at(base_b, kk, col)), acc);
     }
   }
   partial[lid] = acc;

@@ -7,3 +7,6 @@ export { backward } from './tensor/autograd.js';
 export type { DType } from './tensor/dtype.js';
 export * as ops from './tensor/ops/index.js';
 export { AdamW, type AdamWOptions, type AdamWState } from './optim/adamw.js';
+export * from './text/index.js';
+export * from './vision/index.js';
+export * from './train/index.js';

@@ -1,13 +1,16 @@
-"""Derives the f32 erf and tanh approximations in shaders/basic.wgsl and assembly/kernels/basic.ts.
+"""Derives the f32 approximations in shaders/basic.wgsl and assembly/kernels/vmath.ts.
 
 WGSL has no erf, and its tanh is specified only as sinh/cosh (inaccurate near 0, NaN for
-large |x| on some drivers), so both kernels evaluate these, identically:
+large |x| on some drivers), so both backends evaluate these, identically:
 
   erf   |x| < 1:      x + x·R(x²)                  R degree 6        (≈ erf(x)/x − 1)
         1 ≤ |x| < 4:  1 − exp(−x²)·P(|x|)/Q(|x|)   P, Q degree 3     (≈ erfc(x)·exp(x²))
         |x| ≥ 4:      ±1                           (erfc(4) ≈ 1.5e-8 rounds away in f32)
   tanh  |x| < 0.625:  x + x·x²·S(x²)               S degree 4        (≈ (tanh(x)/x − 1)/x²)
         otherwise:    ±(1 − e)/(1 + e), e = exp(−2|x|)  (no overflow for any x)
+
+and the wasm kernels' 4-lane exp (wasm has no vector exp):
+  exp   x = n·ln2 + r, |r| ≤ ln2/2:  2^n·(1 + r + r²·E(r))   E degree 4
 
 Coefficients are near-minimax relative-error fits (Lawson-weighted linearised least squares
 against mpmath), rounded to f32; an f32 simulation of the kernels' evaluation order then
@@ -89,6 +92,23 @@ def main():
         return np.where(x < f32(0.625), lo, ((f32(1) - e) / (f32(1) + e)).astype(f32))
 
     report('tanh', [('S', s)], mp.tanh, tanh32, xs, relative=True)
+
+    half_ln2 = float(mp.log(2)) / 2
+    e = to_f32(fit(lambda r: mp.mpf(0.5) if r == 0 else (mp.exp(r) - 1 - r) / (r * r), -1.01 * half_ln2, 1.01 * half_ln2, 4, 0)[0])
+    ln2_hi = f32(0.693359375)
+    ln2_lo = f32(float(mp.log(2)) - 0.693359375)
+
+    def exp32(x):
+        c = np.clip(x, f32(-104), f32(89))
+        n = np.round((c * f32(1.4426950408889634)).astype(f32))
+        r = ((c - n * ln2_hi).astype(f32) - (n * ln2_lo).astype(f32)).astype(f32)
+        poly = (f32(1) + (r + ((r * r).astype(f32) * horner(e, r)).astype(f32)).astype(f32)).astype(f32)
+        k = n.astype(np.int64)
+        with np.errstate(over='ignore'):
+            return ((poly * (2.0 ** (k >> 1)).astype(f32)).astype(f32) * (2.0 ** (k - (k >> 1))).astype(f32)).astype(f32)
+
+    normal = np.linspace(-87, 88, 200001).astype(f32)  # results normal and finite
+    report('exp', [('E', e), ('ln2_lo', [ln2_lo])], mp.exp, exp32, normal, relative=True)
 
 
 if __name__ == '__main__':

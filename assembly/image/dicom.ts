@@ -3,9 +3,9 @@
 // rescale x = stored·slope + intercept, then a VOI window (PS3.3 C.11.2.1.2: LINEAR,
 // LINEAR_EXACT, SIGMOID) or, without one, the frame's min..max; out = floor(y + 0.5).
 
-export const RLE_ERR_SEGMENTS: i32 = -1; // header segment count ≠ samples × bytes per sample
-export const RLE_ERR_OFFSETS: i32 = -2; // a segment offset outside the fragment
-export const RLE_ERR_SHORT: i32 = -3; // a segment decodes to fewer bytes than the frame needs
+const RLE_ERR_SEGMENTS: i32 = -1; // header segment count ≠ samples × bytes per sample
+const RLE_ERR_OFFSETS: i32 = -2; // a segment offset outside the fragment
+const RLE_ERR_SHORT: i32 = -3; // a segment decodes to fewer bytes than the frame needs
 
 /** Decodes one RLE frame to interleaved samples, each little-endian (segments are MSB-first byte planes). */
 export function rle_decode(src: usize, len: i32, dst: usize, pixels: i32, bytesPerSample: i32, samples: i32): i32 {
@@ -44,11 +44,11 @@ export function rle_decode(src: usize, len: i32, dst: usize, pixels: i32, bytesP
   return 0;
 }
 
-export const VOI_LINEAR: i32 = 0;
-export const VOI_LINEAR_EXACT: i32 = 1;
-export const VOI_SIGMOID: i32 = 2;
-export const VOI_MINMAX: i32 = 3;
-export const VOI_IDENTITY: i32 = 4;
+const VOI_LINEAR: i32 = 0;
+const VOI_LINEAR_EXACT: i32 = 1;
+const VOI_SIGMOID: i32 = 2;
+const VOI_MINMAX: i32 = 3;
+const VOI_IDENTITY: i32 = 4;
 
 @inline function stored(src: usize, i: i32, bytes: i32, shift: i32, bitsStored: i32, signed: bool): f64 {
   const raw = bytes == 2 ? <i32>load<u16>(src + (<usize>i << 1)) : <i32>load<u8>(src + i);
@@ -82,10 +82,10 @@ export function grey_to_u8(src: usize, n: i32, bytes: i32, bitsStored: i32, high
       else y = ((x - center) / width + 0.5) * 255.0;
     } else if (fn == VOI_SIGMOID) {
       y = 255.0 / (1.0 + Math.exp((-4.0 * (x - center)) / width));
-    } else if (fn == VOI_MINMAX) {
-      y = hi == lo ? 0.0 : ((x - lo) / (hi - lo)) * 255.0;
-    } else {
+    } else if (fn == VOI_IDENTITY) {
       y = x;
+    } else {
+      y = hi == lo ? 0.0 : ((x - lo) / (hi - lo)) * 255.0; // VOI_MINMAX
     }
     let v = Math.floor(y + 0.5);
     v = v < 0.0 ? 0.0 : v > 255.0 ? 255.0 : v;

@@ -5,10 +5,10 @@
 // (src/vision/jpeg.ts) in a small i32 struct; coefficients (i16, natural order) stay in buffers
 // it allocates, and src/vision calls jpeg_output (jpeg_output.ts) once every scan is read.
 
-export const JPEG_ERR_HUFFMAN: i32 = -1; // a code not in the table
-export const JPEG_ERR_OVERRUN: i32 = -2; // the scan needs more bits than its segment holds
-export const JPEG_ERR_RESTART: i32 = -3; // the expected RSTn marker is missing
-export const JPEG_ERR_TABLE: i32 = -4; // a DHT table that is not a valid prefix code
+const JPEG_ERR_HUFFMAN: i32 = -1; // a code not in the table
+const JPEG_ERR_OVERRUN: i32 = -2; // the scan needs more bits than its segment holds
+const JPEG_ERR_RESTART: i32 = -3; // the expected RSTn marker is missing
+const JPEG_ERR_TABLE: i32 = -4; // a DHT table that is not a valid prefix code
 
 // Derived table layout (bytes): lookup u16[512] | maxcode i32[18] | valoffset i32[18] | values u8[256]
 const LOOK_BITS = 9;
@@ -45,7 +45,7 @@ export function jpeg_build_huffman(table: usize, counts: usize, symbols: usize):
           }
         }
       }
-      if (code > 1 << l) return JPEG_ERR_TABLE;
+      if (code >= 1 << l) return JPEG_ERR_TABLE; // the all-ones code is reserved
       store<i32>(table + T_MAXCODE + (<usize>l << 2), code - 1);
     } else {
       store<i32>(table + T_MAXCODE + (<usize>l << 2), -1);

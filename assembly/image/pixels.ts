@@ -1,12 +1,6 @@
-// Pixel-layout work around the resize: L / RGB / RGBA → RGBX (RGBA composited on white exactly as
-// transformers' convert_to_rgb does with PIL's Image.alpha_composite, libImaging/AlphaComposite.c),
-// RGBX → L / RGB, and Qwen2-VL's patch flattening with normalisation through a lookup table.
-
-const COMPOSITE_BITS = 7; // PRECISION_BITS of AlphaComposite.c
-
-@inline function shiftForDiv255(a: u32): u32 {
-  return ((a >> 8) + a) >> 8;
-}
+// Pixel-layout work around the resize: L / RGB / RGBA → RGBX and back, and Qwen2-VL's patch
+// flattening with normalisation through a lookup table. RGBA loses its alpha, as transformers
+// 5.x's convert_to_rgb does (PIL's Image.convert("RGB")).
 
 /** src pixels with `channels` ∈ {1, 3, 4} → RGBX (X = 255). */
 export function to_rgbx(src: usize, n: i32, channels: i32, dst: usize): void {
@@ -21,23 +15,9 @@ export function to_rgbx(src: usize, n: i32, channels: i32, dst: usize): void {
       store<u32>(dst + (<usize>i << 2), <u32>load<u8>(s) | (<u32>load<u8>(s + 1) << 8) | (<u32>load<u8>(s + 2) << 16) | 0xff000000);
     }
   } else {
-    // alpha_composite(white, src): dst.a = 255 so outa255 = 255·255 and coef1 = a·255·255·128 / outa255
     for (let i = 0; i < n; i++) {
-      const s = src + (<usize>i << 2);
-      const a = <u32>load<u8>(s + 3);
-      let px: u32 = 0xffffffff;
-      if (a != 0) {
-        const blend: u32 = 255 * (255 - a);
-        const outa255: u32 = a * 255 + blend;
-        const coef1: u32 = (a * 255 * 255 * (1 << COMPOSITE_BITS)) / outa255;
-        const coef2: u32 = 255 * (1 << COMPOSITE_BITS) - coef1;
-        px = 0xff000000;
-        for (let c = 0; c < 3; c++) {
-          const tmp = <u32>load<u8>(s + c) * coef1 + 255 * coef2;
-          px |= (shiftForDiv255(tmp + (0x80 << COMPOSITE_BITS)) >> COMPOSITE_BITS) << (8 * c);
-        }
-      }
-      store<u32>(dst + (<usize>i << 2), px);
+      const p = src + (<usize>i << 2);
+      store<u32>(dst + (<usize>i << 2), load<u32>(p) | 0xff000000);
     }
   }
 }

@@ -4,8 +4,8 @@
 // scaled to 0..255 by bit replication (v * 255 / (2^d - 1)), palette entries and tRNS
 // colour keys become RGB(A).
 
-export const PNG_ERR_SHORT: i32 = -1; // the inflated stream is shorter than the image needs
-export const PNG_ERR_FILTER: i32 = -2; // a scanline's filter type byte is not 0..4
+const PNG_ERR_SHORT: i32 = -1; // the inflated stream is shorter than the image needs
+const PNG_ERR_FILTER: i32 = -2; // a scanline's filter type byte is not 0..4
 
 // Adam7 pass origins and steps (x0, y0, dx, dy); pass 7 entries = one non-interlaced pass.
 const ADAM7: usize = memory.data<i32>([
@@ -29,9 +29,12 @@ function unfilter(ftype: i32, row: usize, prev: usize, n: i32, bpp: i32): bool {
     case 1:
       for (let i = bpp; i < n; i++) store<u8>(row + i, load<u8>(row + i) + load<u8>(row + i - bpp));
       break;
-    case 2:
-      for (let i = 0; i < n; i++) store<u8>(row + i, load<u8>(row + i) + load<u8>(prev + i));
+    case 2: {
+      let i = 0;
+      for (; i + 16 <= n; i += 16) v128.store(row + i, i8x16.add(v128.load(row + i), v128.load(prev + i)));
+      for (; i < n; i++) store<u8>(row + i, load<u8>(row + i) + load<u8>(prev + i));
       break;
+    }
     case 3:
       for (let i = 0; i < bpp; i++) store<u8>(row + i, load<u8>(row + i) + (load<u8>(prev + i) >> 1));
       for (let i = bpp; i < n; i++) {

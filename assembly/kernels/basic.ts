@@ -1,8 +1,9 @@
 // Elementwise kernels (reference for shaders/basic.wgsl): the same formulas, evaluated in
 // f32. Addresses are byte offsets in linear memory, counts are elements; op codes match
-// src/backend/args/basic.ts. Ops are specialised by calling @inline bodies with constant
-// op codes, so no loop branches on the op per element.
+// src/backend/args/basic.ts. The op is switched per 4-lane vector (a jump table that
+// predicts perfectly), which costs little next to the memory traffic or the vector math.
 import { bf16ToF32, f16ToF32 } from './half';
+import { erfV, expV, loadPartial, logV, sigmoidV, storePartial, tanhV } from './vmath';
 
 /** out[i] = bits for i < n (f32 and i32 alike: the caller passes the bit pattern). */
 export function fill(out: usize, n: i32, bits: u32): void {
@@ -96,7 +97,7 @@ const MUL = 2;
 }
 
 /** out[i] = a[i·sa] op b[i·sb] for i < len; unit and zero (broadcast) strides run 4 lanes at a time. */
-@inline function binaryRowOf(op: i32, a: usize, b: usize, out: usize, len: i32, sa: i32, sb: i32): void {
+function binaryRow(op: i32, a: usize, b: usize, out: usize, len: i32, sa: i32, sb: i32): void {
   let i = 0;
   if (sa == 1 && sb == 1) {
     for (; i + 4 <= len; i += 4) {
@@ -112,13 +113,6 @@ const MUL = 2;
   }
   for (; i < len; i++)
     store<f32>(out + (<usize>i << 2), binaryScalar(op, load<f32>(a + (<usize>(i * sa) << 2)), load<f32>(b + (<usize>(i * sb) << 2))));
-}
-
-function binaryRow(op: i32, a: usize, b: usize, out: usize, len: i32, sa: i32, sb: i32): void {
-  if (op == ADD) binaryRowOf(ADD, a, b, out, len, sa, sb);
-  else if (op == SUB) binaryRowOf(SUB, a, b, out, len, sa, sb);
-  else if (op == MUL) binaryRowOf(MUL, a, b, out, len, sa, sb);
-  else binaryRowOf(3, a, b, out, len, sa, sb);
 }
 
 /** dims = [shape, aStrides, bStrides]; out is contiguous over shape. */
@@ -150,52 +144,8 @@ export function copyStrided(src: usize, dst: usize, rank: i32, dims: usize): voi
   }
 }
 
-// ── shared math ───────────────────────────────────────────────────────────────────────
-
-/** σ(x) = 1/(1 + e^−x), built from e^−|x| ≤ 1 so nothing overflows for any x. */
-@inline function sigmoid(x: f32): f32 {
-  const e = Mathf.exp(-Mathf.abs(x));
-  const r: f32 = 1 / (1 + e);
-  return x >= 0 ? r : e * r;
-}
-
-// erf and tanh: coefficients and error bounds from tools/approx_coefficients.py.
-/** erf(x) to ~6e-8 absolute: x + x·R(x²) for |x| < 1, 1 − e^−x²·P(|x|)/Q(|x|) up to 4, then ±1. */
-@inline function erf(x: f32): f32 {
-  const a = Mathf.min(Mathf.abs(x), 4);
-  const t = a * a;
-  let y: f32;
-  if (a < 1) {
-    y = a + a * (0.128379166 + t * (-0.37612626 + t * (0.112835854 + t * (-0.026853811 + t * (0.00518832775 + t * (-0.000801019312 + t * 7.85385928e-5))))));
-  } else {
-    const p: f32 = 1.00155318 + a * (0.75634861 + a * (0.249309763 + a * -6.52861636e-5));
-    const q: f32 = 1 + a * (1.89392722 + a * (1.36063957 + a * 0.439594358));
-    y = 1 - Mathf.exp(-t) * (p / q);
-  }
-  return x < 0 ? -y : y;
-}
-
-/** tanh(x) to ~2e-7 relative: x + x·x²·S(x²) for |x| < 0.625, else (1 − e)/(1 + e) with e = e^−2|x|. */
-@inline function tanh(x: f32): f32 {
-  const a = Mathf.abs(x);
-  let y: f32;
-  if (a < 0.625) {
-    const t = a * a;
-    y = a + a * (t * (-0.333333284 + t * (0.133327708 + t * (-0.0538509525 + t * (0.0209973548 + t * -0.00609693909)))));
-  } else {
-    const e = Mathf.exp(-2 * a);
-    y = (1 - e) / (1 + e);
-  }
-  return x < 0 ? -y : y;
-}
-
-const GELU_2K: f32 = 1.5957691216057308; // 2·√(2/π): gelu_tanh = 0.5x(1 + tanh(u)) = x·σ(2u)
-const GELU_C: f32 = 0.044715;
-const SQRT1_2: f32 = 0.7071067811865476;
-const INV_SQRT_2PI: f32 = 0.3989422804014327;
-const QUICK_GELU_A: f32 = 1.702;
-
 // ── unary / unaryGrad ─────────────────────────────────────────────────────────────────
+// Four lanes at a time for every op; a tail of 1–3 elements is padded into one more vector.
 const SCALE = 0;
 const NEG = 1;
 const EXP = 2;
@@ -210,152 +160,158 @@ const SILU = 10;
 const GELU_TANH = 11;
 const GELU_ERF = 12;
 
+const GELU_2K: f32 = 1.5957691216057308; // 2·√(2/π): gelu_tanh = 0.5x(1 + tanh(u)) = x·σ(2u)
+const GELU_C: f32 = 0.044715;
+const SQRT1_2: f32 = 0.7071067811865476;
+const INV_SQRT_2PI: f32 = 0.3989422804014327;
+const QUICK_GELU_A: f32 = 1.702;
+
+@inline function splat(v: f32): v128 {
+  return f32x4.splat(v);
+}
+
+@inline function mul(a: v128, b: v128): v128 {
+  return f32x4.mul(a, b);
+}
+
+@inline function add(a: v128, b: v128): v128 {
+  return f32x4.add(a, b);
+}
+
+/** 2·√(2/π)·x·(1 + 0.044715x²): the σ argument of gelu_tanh. */
+@inline function geluTanhArg(x: v128): v128 {
+  return mul(mul(splat(GELU_2K), x), add(splat(1), mul(splat(GELU_C), mul(x, x))));
+}
+
 /** f(x); relu keeps NaN and −0 (x < 0 ? 0 : x). */
-@inline function unaryScalar(op: i32, x: f32, alpha: f32): f32 {
+@inline function unaryV(op: i32, x: v128, alpha: v128): v128 {
   switch (op) {
-    case SCALE: return alpha * x;
-    case NEG: return -x;
-    case EXP: return Mathf.exp(x);
-    case LOG: return Mathf.log(x);
-    case SQRT: return Mathf.sqrt(x);
-    case RSQRT: return 1 / Mathf.sqrt(x);
-    case SQUARE: return x * x;
-    case RELU: return x < 0 ? 0 : x;
-    case SIGMOID: return sigmoid(x);
-    case TANH: return tanh(x);
-    case SILU: return x * sigmoid(x);
-    case GELU_TANH: return x * sigmoid(GELU_2K * x * (1 + GELU_C * x * x));
-    case GELU_ERF: return 0.5 * x * (1 + erf(x * SQRT1_2));
-    default: return x * sigmoid(QUICK_GELU_A * x); // quick_gelu
+    case SCALE: return mul(alpha, x);
+    case NEG: return f32x4.neg(x);
+    case EXP: return expV(x);
+    case LOG: return logV(x);
+    case SQRT: return f32x4.sqrt(x);
+    case RSQRT: return f32x4.div(splat(1), f32x4.sqrt(x));
+    case SQUARE: return mul(x, x);
+    case RELU: return v128.bitselect(splat(0), x, f32x4.lt(x, splat(0)));
+    case SIGMOID: return sigmoidV(x);
+    case TANH: return tanhV(x);
+    case SILU: return mul(x, sigmoidV(x));
+    case GELU_TANH: return mul(x, sigmoidV(geluTanhArg(x)));
+    case GELU_ERF: return mul(mul(splat(0.5), x), add(splat(1), erfV(mul(x, splat(SQRT1_2)))));
+    default: return mul(x, sigmoidV(mul(splat(QUICK_GELU_A), x))); // quick_gelu
   }
 }
 
 /** gy·f'(x); relu passes gy only where x > 0 (torch's threshold_backward). */
-@inline function unaryGradScalar(op: i32, x: f32, gy: f32, alpha: f32): f32 {
+@inline function unaryGradV(op: i32, x: v128, gy: v128, alpha: v128): v128 {
+  const one = splat(1);
   switch (op) {
-    case SCALE: return alpha * gy;
-    case NEG: return -gy;
-    case EXP: return gy * Mathf.exp(x);
-    case LOG: return gy / x;
-    case SQRT: return gy / (2 * Mathf.sqrt(x));
+    case SCALE: return mul(alpha, gy);
+    case NEG: return f32x4.neg(gy);
+    case EXP: return mul(gy, expV(x));
+    case LOG: return f32x4.div(gy, x);
+    case SQRT: return f32x4.div(gy, mul(splat(2), f32x4.sqrt(x)));
     case RSQRT: {
-      const r: f32 = 1 / Mathf.sqrt(x);
-      return -0.5 * gy * r * r * r;
+      const r = f32x4.div(one, f32x4.sqrt(x));
+      return mul(mul(mul(mul(splat(-0.5), gy), r), r), r);
     }
-    case SQUARE: return 2 * x * gy;
-    case RELU: return x > 0 ? gy : 0;
+    case SQUARE: return mul(mul(splat(2), x), gy);
+    case RELU: return v128.bitselect(gy, splat(0), f32x4.gt(x, splat(0)));
     case SIGMOID: {
-      const s = sigmoid(x);
-      return gy * s * (1 - s);
+      const s = sigmoidV(x);
+      return mul(mul(gy, s), f32x4.sub(one, s));
     }
     case TANH: {
-      const t = tanh(x);
-      return gy * (1 - t * t);
+      const t = tanhV(x);
+      return mul(gy, f32x4.sub(one, mul(t, t)));
     }
     case SILU: {
-      const s = sigmoid(x);
-      return gy * s * (1 + x * (1 - s));
+      const s = sigmoidV(x);
+      return mul(mul(gy, s), add(one, mul(x, f32x4.sub(one, s))));
     }
     case GELU_TANH: {
-      const x2 = x * x;
-      const s = sigmoid(GELU_2K * x * (1 + GELU_C * x2));
-      return gy * (s + x * s * (1 - s) * GELU_2K * (1 + 3 * GELU_C * x2));
+      // s + x·s(1 − s)·2√(2/π)(1 + 3·0.044715x²)
+      const s = sigmoidV(geluTanhArg(x));
+      const du = mul(splat(GELU_2K), add(one, mul(splat(3 * GELU_C), mul(x, x))));
+      return mul(gy, add(s, mul(mul(mul(x, s), f32x4.sub(one, s)), du)));
     }
-    case GELU_ERF: return gy * (0.5 * (1 + erf(x * SQRT1_2)) + x * INV_SQRT_2PI * Mathf.exp(-0.5 * x * x));
+    case GELU_ERF: {
+      // Φ(x) + x·φ(x) = 0.5(1 + erf(x/√2)) + x·e^(−x²/2)/√(2π)
+      const cdf = mul(splat(0.5), add(one, erfV(mul(x, splat(SQRT1_2)))));
+      const pdf = mul(splat(INV_SQRT_2PI), expV(mul(splat(-0.5), mul(x, x))));
+      return mul(gy, add(cdf, mul(x, pdf)));
+    }
     default: {
-      const s = sigmoid(QUICK_GELU_A * x);
-      return gy * (s + QUICK_GELU_A * x * s * (1 - s));
+      // quick_gelu: s + 1.702·x·s(1 − s), s = σ(1.702x)
+      const s = sigmoidV(mul(splat(QUICK_GELU_A), x));
+      return mul(gy, add(s, mul(mul(mul(splat(QUICK_GELU_A), x), s), f32x4.sub(one, s))));
     }
   }
-}
-
-/** The ops cheap enough that four lanes at a time pay off (the rest are bound by exp/log). */
-@inline function unaryVector(op: i32, x: v128, alpha: v128): v128 {
-  switch (op) {
-    case SCALE: return f32x4.mul(alpha, x);
-    case NEG: return f32x4.neg(x);
-    case SQRT: return f32x4.sqrt(x);
-    case SQUARE: return f32x4.mul(x, x);
-    default: return v128.bitselect(f32x4.splat(0), x, f32x4.lt(x, f32x4.splat(0))); // relu
-  }
-}
-
-@inline function unaryOf(op: i32, x: usize, out: usize, n: i32, alpha: f32): void {
-  let i = 0;
-  if (op == SCALE || op == NEG || op == SQRT || op == SQUARE || op == RELU) {
-    const va = f32x4.splat(alpha);
-    for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), unaryVector(op, v128.load(x + (<usize>i << 2)), va));
-  }
-  for (; i < n; i++) store<f32>(out + (<usize>i << 2), unaryScalar(op, load<f32>(x + (<usize>i << 2)), alpha));
 }
 
 /** out[i] = f(x[i]) for i < n. */
 export function unary(op: i32, x: usize, out: usize, n: i32, alpha: f32): void {
-  switch (op) {
-    case SCALE: unaryOf(SCALE, x, out, n, alpha); break;
-    case NEG: unaryOf(NEG, x, out, n, alpha); break;
-    case EXP: unaryOf(EXP, x, out, n, alpha); break;
-    case LOG: unaryOf(LOG, x, out, n, alpha); break;
-    case SQRT: unaryOf(SQRT, x, out, n, alpha); break;
-    case RSQRT: unaryOf(RSQRT, x, out, n, alpha); break;
-    case SQUARE: unaryOf(SQUARE, x, out, n, alpha); break;
-    case RELU: unaryOf(RELU, x, out, n, alpha); break;
-    case SIGMOID: unaryOf(SIGMOID, x, out, n, alpha); break;
-    case TANH: unaryOf(TANH, x, out, n, alpha); break;
-    case SILU: unaryOf(SILU, x, out, n, alpha); break;
-    case GELU_TANH: unaryOf(GELU_TANH, x, out, n, alpha); break;
-    case GELU_ERF: unaryOf(GELU_ERF, x, out, n, alpha); break;
-    default: unaryOf(13, x, out, n, alpha); // quick_gelu
-  }
-}
-
-@inline function unaryGradOf(op: i32, x: usize, gy: usize, gx: usize, n: i32, alpha: f32): void {
-  for (let i = 0; i < n; i++) {
-    const at = <usize>i << 2;
-    store<f32>(gx + at, unaryGradScalar(op, load<f32>(x + at), load<f32>(gy + at), alpha));
-  }
+  const va = splat(alpha);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), unaryV(op, v128.load(x + (<usize>i << 2)), va));
+  if (i < n) storePartial(out + (<usize>i << 2), unaryV(op, loadPartial(x + (<usize>i << 2), n - i), va), n - i);
 }
 
 /** gx[i] = gy[i]·f'(x[i]) for i < n. */
 export function unaryGrad(op: i32, x: usize, gy: usize, gx: usize, n: i32, alpha: f32): void {
-  switch (op) {
-    case SCALE: unaryGradOf(SCALE, x, gy, gx, n, alpha); break;
-    case NEG: unaryGradOf(NEG, x, gy, gx, n, alpha); break;
-    case EXP: unaryGradOf(EXP, x, gy, gx, n, alpha); break;
-    case LOG: unaryGradOf(LOG, x, gy, gx, n, alpha); break;
-    case SQRT: unaryGradOf(SQRT, x, gy, gx, n, alpha); break;
-    case RSQRT: unaryGradOf(RSQRT, x, gy, gx, n, alpha); break;
-    case SQUARE: unaryGradOf(SQUARE, x, gy, gx, n, alpha); break;
-    case RELU: unaryGradOf(RELU, x, gy, gx, n, alpha); break;
-    case SIGMOID: unaryGradOf(SIGMOID, x, gy, gx, n, alpha); break;
-    case TANH: unaryGradOf(TANH, x, gy, gx, n, alpha); break;
-    case SILU: unaryGradOf(SILU, x, gy, gx, n, alpha); break;
-    case GELU_TANH: unaryGradOf(GELU_TANH, x, gy, gx, n, alpha); break;
-    case GELU_ERF: unaryGradOf(GELU_ERF, x, gy, gx, n, alpha); break;
-    default: unaryGradOf(13, x, gy, gx, n, alpha); // quick_gelu
+  const va = splat(alpha);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(gx + at, unaryGradV(op, v128.load(x + at), v128.load(gy + at), va));
+  }
+  if (i < n) {
+    const at = <usize>i << 2;
+    storePartial(gx + at, unaryGradV(op, loadPartial(x + at, n - i), loadPartial(gy + at, n - i), va), n - i);
   }
 }
 
 // ── swiglu: out = silu(gate)·up;  gGate = gy·up·silu'(gate), gUp = gy·silu(gate) ──────
 
+@inline function swigluV(g: v128, u: v128): v128 {
+  return mul(mul(g, sigmoidV(g)), u);
+}
+
 export function swiglu(gate: usize, up: usize, out: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
     const at = <usize>i << 2;
-    const g = load<f32>(gate + at);
-    store<f32>(out + at, g * sigmoid(g) * load<f32>(up + at));
+    v128.store(out + at, swigluV(v128.load(gate + at), v128.load(up + at)));
+  }
+  if (i < n) {
+    const at = <usize>i << 2;
+    storePartial(out + at, swigluV(loadPartial(gate + at, n - i), loadPartial(up + at, n - i)), n - i);
   }
 }
 
-/** silu'(g) = σ(g)·(1 + g·(1 − σ(g))). */
-export function swigluGrad(gate: usize, up: usize, gy: usize, gGate: usize, gUp: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    const at = <usize>i << 2;
-    const g = load<f32>(gate + at);
-    const dy = load<f32>(gy + at);
-    const s = sigmoid(g);
-    store<f32>(gGate + at, dy * load<f32>(up + at) * s * (1 + g * (1 - s)));
-    store<f32>(gUp + at, dy * g * s);
+/** silu'(g) = σ(g)·(1 + g·(1 − σ(g))); writes both gradients of lanes [at, at + count). */
+@inline function swigluGradAt(gate: usize, up: usize, gy: usize, gGate: usize, gUp: usize, at: usize, count: i32): void {
+  const g = count == 4 ? v128.load(gate + at) : loadPartial(gate + at, count);
+  const u = count == 4 ? v128.load(up + at) : loadPartial(up + at, count);
+  const dy = count == 4 ? v128.load(gy + at) : loadPartial(gy + at, count);
+  const s = sigmoidV(g);
+  const one = splat(1);
+  const dGate = mul(mul(mul(dy, u), s), add(one, mul(g, f32x4.sub(one, s))));
+  const dUp = mul(mul(dy, g), s);
+  if (count == 4) {
+    v128.store(gGate + at, dGate);
+    v128.store(gUp + at, dUp);
+  } else {
+    storePartial(gGate + at, dGate, count);
+    storePartial(gUp + at, dUp, count);
   }
+}
+
+export function swigluGrad(gate: usize, up: usize, gy: usize, gGate: usize, gUp: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) swigluGradAt(gate, up, gy, gGate, gUp, <usize>i << 2, 4);
+  if (i < n) swigluGradAt(gate, up, gy, gGate, gUp, <usize>i << 2, n - i);
 }
 
 // ── reduce: out[o, i] = Σ_j x[o, j, i] (or the mean) over x viewed as [outer, size, inner] ──

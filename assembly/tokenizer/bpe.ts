@@ -44,11 +44,15 @@ function emit(id: u32, start: usize, end: usize): void {
 // (count ids), 3 = unk (id0), 0 = dropped.
 let byteTable: usize = 0;
 let fuseUnk = false;
+/** Most tokens one input byte can become (2 with byte fallback of a 2-byte mapped char): sizes the output. */
+export let tokensPerByte: u32 = 1;
 
 export function setByteTable(ptr: usize, fuse: bool): void {
   if (!byteTable) byteTable = heap.alloc(256 * 16);
   memory.copy(byteTable, ptr, 256 * 16);
   fuseUnk = fuse;
+  tokensPerByte = 1;
+  for (let b = 0; b < 256; b++) tokensPerByte = max(tokensPerByte, load<u32>(byteTable + (<usize>b << 4), 4));
 }
 
 // ---------------------------------------------------------------- hashing
@@ -223,7 +227,7 @@ function reserveSymbols(n: u32): void {
   symEnd = heap.alloc(<usize>cap << 2);
   symPrev = heap.alloc(<usize>cap << 2);
   symNext = heap.alloc(<usize>cap << 2);
-  queue = heap.alloc(<usize>cap << 3);
+  queue = heap.alloc(<usize>cap << 4); // each merge pops one entry and pushes at most two: ≤ 2 per symbol
   symCap = cap;
 }
 

@@ -4,7 +4,7 @@
 // ids and byte ranges to its output arrays. No managed objects: everything is raw memory.
 import { initClasses } from './classes';
 import { matchAt } from './pretokenize';
-import { clearCache, encodeWord, outCount, outEnd, outIds, outStart, reserveOut } from './bpe';
+import { clearCache, encodeWord, outCount, outEnd, outIds, outStart, reserveOut, tokensPerByte } from './bpe';
 
 export { setByteTable, setMerges, setVocab } from './bpe';
 
@@ -57,7 +57,7 @@ function split(step: u32, p: usize, end: usize): void {
 
 /** Tokenizes input[0, bytes); returns the token count. Ranges are addresses into the input. */
 export function encode(bytes: usize): u32 {
-  reserveOut(<u32>bytes * 2 + 8);
+  reserveOut(<u32>bytes * tokensPerByte + 8);
   outCount = 0;
   split(0, input, input + bytes);
   return outCount;

@@ -6,6 +6,7 @@ const commands: Record<string, () => Promise<Command>> = {
   info: async () => (await import('./info.js')).info,
   tokenize: async () => (await import('./tokenize.js')).tokenize,
   demo: async () => (await import('./demo.js')).demo,
+  preprocess: async () => (await import('./preprocess.js')).preprocess,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -7,6 +7,29 @@ export interface Platform {
   gpu(): Promise<GPU | undefined>;
   /** A file's bytes, where the runtime has a file system (Node); rejects with the system error (code ENOENT, EISDIR, ...). */
   readFile?(path: string): Promise<Uint8Array>;
+  /** Bytes [start, end) of a file, read without loading the rest (multi-GB checkpoints). */
+  readRange?(path: string, start: number, end: number): Promise<Uint8Array>;
+  /** A file's size in bytes. */
+  fileSize?(path: string): Promise<number>;
+  /** Whether path names an existing regular file (false when missing). */
+  isFile?(path: string): Promise<boolean>;
+  /** Writes bytes to a temporary file in the same folder, flushes it, then renames it over path: readers see the old or the new file, never part of one. */
+  writeFileAtomic?(path: string, bytes: Uint8Array): Promise<void>;
+  /** Appends bytes to path, creating it when missing. */
+  appendFile?(path: string, bytes: Uint8Array): Promise<void>;
+  /** Creates a folder and its missing parents (no error when it exists). */
+  mkdirp?(path: string): Promise<void>;
+  /** A folder's entries (names only, unsorted); rejects with the system error when it cannot be read. */
+  listDir?(path: string): Promise<DirEntry[]>;
+  /** Renames a file or folder (replacing a file at `to`). */
+  rename?(from: string, to: string): Promise<void>;
+  /** Deletes a file or a folder with everything in it; no error when it is missing. */
+  remove?(path: string): Promise<void>;
+}
+
+export interface DirEntry {
+  name: string;
+  kind: 'file' | 'dir' | 'other';
 }
 
 let current: Platform | undefined;

@@ -22,3 +22,13 @@ export function f32ToBf16Bits(x: number): number {
 export function bf16BitsToF32(b: number): number {
   return new Float32Array(new Uint32Array([(b & 0xffff) << 16]).buffer)[0];
 }
+
+/** IEEE half bits → f32 value (subnormals, ±inf and NaN included). */
+export function f16BitsToF32(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}

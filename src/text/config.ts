@@ -163,23 +163,29 @@ function parseMerges(v: unknown, vocab: Map<string, number>): Uint32Array {
   // the legacy string form may carry a merges.txt "#version" header line
   const merges = list(v, 'tokenizer.json model.merges').filter((m) => !(typeof m === 'string' && m.startsWith('#version')));
   const out = new Uint32Array(merges.length * 3);
-  merges.forEach((m, i) => {
-    const where = `tokenizer.json model.merges[${i}]`;
-    let pair: unknown[];
-    if (typeof m === 'string') pair = m.split(' ');
-    else pair = list(m, where);
-    if (pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string')
-      fail(where, `expected "a b" or ["a", "b"], got ${JSON.stringify(m)}`);
-    const [a, b] = pair as [string, string];
+  for (let i = 0; i < merges.length; i++) {
+    const m = merges[i];
+    let a: unknown, b: unknown;
+    let parts = 2;
+    if (typeof m === 'string') {
+      const sp = m.indexOf(' ');
+      if (sp < 0 || m.indexOf(' ', sp + 1) >= 0) parts = 0;
+      a = m.slice(0, sp);
+      b = m.slice(sp + 1);
+    } else if (Array.isArray(m)) [a, b, parts] = [m[0], m[1], m.length];
+    if (parts !== 2 || typeof a !== 'string' || typeof b !== 'string')
+      fail(`tokenizer.json model.merges[${i}]`, `expected "a b" or ["a", "b"], got ${JSON.stringify(m)}`);
     const ia = vocab.get(a);
     const ib = vocab.get(b);
     const im = vocab.get(a + b);
-    for (const [tok, id] of [[a, ia], [b, ib], [a + b, im]] as const)
-      if (id === undefined) fail(where, `merge ${JSON.stringify(`${a} ${b}`)} names token ${JSON.stringify(tok)}, which is not in model.vocab`);
-    out[i * 3] = ia!;
-    out[i * 3 + 1] = ib!;
-    out[i * 3 + 2] = im!;
-  });
+    if (ia === undefined || ib === undefined || im === undefined) {
+      const missing = ia === undefined ? a : ib === undefined ? b : a + b;
+      fail(`tokenizer.json model.merges[${i}]`, `merge ${JSON.stringify(`${a} ${b}`)} names token ${JSON.stringify(missing)}, which is not in model.vocab`);
+    }
+    out[i * 3] = ia;
+    out[i * 3 + 1] = ib;
+    out[i * 3 + 2] = im;
+  }
   return out;
 }
 
@@ -235,9 +241,10 @@ export function parseTokenizerJson(json: unknown): TokenizerSpec {
     if (model[k] !== undefined && model[k] !== null && model[k] !== '') fail(`tokenizer.json model.${k}`, 'is not supported by byte-level BPE');
   const vocabObj = obj(model.vocab, 'tokenizer.json model.vocab');
   const vocab = new Map<string, number>();
-  for (const [tok, id] of Object.entries(vocabObj)) {
-    if (!Number.isInteger(id) || (id as number) < 0) fail('tokenizer.json model.vocab', `token ${JSON.stringify(tok)} has id ${String(id)}`);
-    vocab.set(tok, id as number);
+  for (const tok in vocabObj) {
+    const id = vocabObj[tok];
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) fail('tokenizer.json model.vocab', `token ${JSON.stringify(tok)} has id ${String(id)}`);
+    vocab.set(tok, id);
   }
   const merges = parseMerges(model.merges, vocab);
 

@@ -5,12 +5,20 @@ import type { Decoder } from './config.js';
 import { tokenBytes } from './bytelevel.js';
 
 const utf8 = new TextEncoder();
-const lossy = new TextDecoder('utf-8');
-const strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF: it is text here, not a byte order mark
+const lossy = new TextDecoder('utf-8', { ignoreBOM: true });
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/;
 
-function byteLevel(tokens: string[]): string[] {
-  const parts = tokens.map((t) => tokenBytes(t) ?? utf8.encode(t));
+/** Bytes each token string stands for, kept per tokenizer: decoding looks up the same tokens again and again. */
+export type ByteCache = Map<string, Uint8Array>;
+
+function byteLevel(tokens: string[], cache: ByteCache): string[] {
+  const parts = tokens.map((t) => {
+    let b = cache.get(t);
+    if (!b) cache.set(t, (b = tokenBytes(t) ?? utf8.encode(t)));
+    return b;
+  });
   const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {
@@ -44,7 +52,7 @@ function byteFallback(tokens: string[]): string[] {
   return out;
 }
 
-export function decodeTokens(tokens: string[], decoders: Decoder[]): string {
-  for (const d of decoders) tokens = d.type === 'ByteLevel' ? byteLevel(tokens) : byteFallback(tokens);
+export function decodeTokens(tokens: string[], decoders: Decoder[], cache: ByteCache): string {
+  for (const d of decoders) tokens = d.type === 'ByteLevel' ? byteLevel(tokens, cache) : byteFallback(tokens);
   return tokens.join('');
 }

@@ -30,39 +30,45 @@ export function normalize(text: string, forms: NormalForm[]): Normalized {
   const whole = applyForms(text, forms);
   if (whole === text) return { text };
   const compat = forms.some((f) => f.startsWith('NFK'));
-  const starts: number[] = [];
-  const ends: number[] = [];
-  let i = 0;
-  while (i < text.length) {
+  const starts = new Uint32Array(whole.length);
+  const ends = new Uint32Array(whole.length);
+  let o = 0;
+  const isAscii = (k: number) => text.charCodeAt(k) < 0x80;
+  for (let i = 0; i < text.length; ) {
+    if (isAscii(i) && (i + 1 === text.length || isAscii(i + 1))) {
+      starts[o] = i;
+      ends[o++] = ++i;
+      continue;
+    }
     let j = i + 1;
-    while (j < text.length && text.charCodeAt(j) >= 0x80) j++;
+    while (j < text.length && !isAscii(j)) j++;
     const cluster = text.slice(i, j);
     const norm = applyForms(cluster, forms);
     if (norm === cluster) {
       for (let k = i; k < j; k++) {
-        starts.push(k);
-        ends.push(k + 1);
+        starts[o] = k;
+        ends[o++] = k + 1;
       }
     } else {
       // owner (original char span) of each position of the cluster's decomposition
-      const owner: [number, number][] = [];
+      const owner: number[] = [];
       let u = i;
       for (const ch of cluster) {
-        for (let k = decomposedLength(ch, compat); k > 0; k--) owner.push([u, u + ch.length]);
+        for (let k = decomposedLength(ch, compat); k > 0; k--) owner.push(u, u + ch.length);
         u += ch.length;
       }
       let pos = 0;
       for (const ch of norm) {
-        const [s, e] = owner[Math.min(pos, owner.length - 1)];
+        const at = 2 * Math.min(pos, owner.length / 2 - 1);
         for (let k = 0; k < ch.length; k++) {
-          starts.push(s);
-          ends.push(e);
+          starts[o] = owner[at];
+          ends[o++] = owner[at + 1];
         }
         pos += decomposedLength(ch, compat);
       }
     }
     i = j;
   }
-  if (starts.length !== whole.length) throw new Error('normalize: clustered normalization disagrees with whole-text normalization');
-  return { text: whole, starts: Uint32Array.from(starts), ends: Uint32Array.from(ends) };
+  if (o !== whole.length) throw new Error('normalize: clustered normalization disagrees with whole-text normalization');
+  return { text: whole, starts, ends };
 }

@@ -5,7 +5,7 @@
 import { platform } from '../platform/platform.js';
 import { AddedTokenMatcher, type Span } from './added.js';
 import { parseTokenizerJson, type TokenizerSpec } from './config.js';
-import { decodeTokens } from './decode.js';
+import { decodeTokens, type ByteCache } from './decode.js';
 import { BpeEngine, type PieceTokens } from './engine.js';
 import { normalize, type Normalized } from './normalize.js';
 import { ChatTemplate, type ChatMessage, type ChatTemplateOptions } from './chat.js';
@@ -141,6 +141,7 @@ export class Tokenizer {
   private readonly addedById = new Map<number, string>();
   private readonly addedByContent = new Map<string, number>();
   private readonly specialContents = new Set<string>();
+  private readonly byteCache: ByteCache = new Map();
   private readonly rawTokens: AddedTokenMatcher;
   private readonly normalizedTokens: AddedTokenMatcher;
   private chat?: ChatTemplate;
@@ -268,7 +269,7 @@ export class Tokenizer {
       if (tok === undefined || (options.skipSpecialTokens && this.specialContents.has(tok))) continue;
       tokens.push(tok);
     }
-    return decodeTokens(tokens, this.spec.decoders);
+    return decodeTokens(tokens, this.spec.decoders, this.byteCache);
   }
 
   /** Renders the chat template (chat_template.jinja, else tokenizer_config.json's) over messages. */

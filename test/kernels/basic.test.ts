@@ -18,9 +18,11 @@ import type { Backend } from '../../src/backend/backend.js';
 import type { BinaryOp, UnaryOp } from '../../src/backend/kernels.js';
 import type { Storage } from '../../src/backend/storage.js';
 import { UNARY_OPS } from '../../src/backend/args/basic.js';
+import type { WebGpuBackend } from '../../src/backend/webgpu/backend.js';
+import { reduceWithTile } from '../../src/backend/webgpu/kernels/basic.js';
 import { Rng } from '../../src/util/rng.js';
 import { downloadF32, randomF32, testBackends, upload } from '../helpers/backends.js';
-import { reduceRef, strides as contiguous, unaryRefs } from '../helpers/reference.js';
+import { reduceRef, unaryRefs } from '../helpers/reference.js';
 
 const backends = await testBackends();
 const U = 2 ** -23;
@@ -32,7 +34,7 @@ interface Tol {
   atol: number;
 }
 
-/** Fails with the worst element (index, input, got, want) when any exceeds its tolerance. */
+/** Fails, naming the worst element (index, got, want), when any element exceeds its tolerance. */
 function expectWithin(got: ArrayLike<number>, want: ArrayLike<number>, tol: (i: number) => Tol, what: string): void {
   expect(got.length, what).toBe(want.length);
   let worst = -1;
@@ -61,6 +63,33 @@ async function readChecked(b: Backend, s: Storage, n: number, what: string): Pro
   return all.subarray(0, n);
 }
 
+/** f64 map with a plain loop (typed-array `from` with a map function is slow on large inputs). */
+function mapF64(x: ArrayLike<number>, f: (v: number, i: number) => number): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = f(x[i], i);
+  return out;
+}
+
+/** Calls visit(i, offsetA, offsetB) for each row-major index i of shape, with the offsets of two strided views. */
+function walkStrided(shape: number[], sa: number[], sb: number[], visit: (i: number, a: number, b: number) => void): void {
+  const n = shape.reduce((p, d) => p * d, 1);
+  const idx = shape.map(() => 0);
+  let [a, b] = [0, 0];
+  for (let i = 0; i < n; i++) {
+    visit(i, a, b);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++idx[d] < shape[d]) {
+        a += sa[d];
+        b += sb[d];
+        break;
+      }
+      idx[d] = 0;
+      a -= (shape[d] - 1) * sa[d];
+      b -= (shape[d] - 1) * sb[d];
+    }
+  }
+}
+
 function randomBits(n: number, seed: number): Uint32Array {
   const rng = new Rng(seed);
   return Uint32Array.from({ length: n }, () => (rng.next() * 2 ** 32) >>> 0);
@@ -69,7 +98,6 @@ function randomBits(n: number, seed: number): Uint32Array {
 // ── unary reference data ────────────────────────────────────────────────────────────
 
 const ALPHA = -0.3;
-const sigmoidFamily: UnaryOp[] = ['sigmoid', 'tanh', 'silu', 'gelu_tanh', 'quick_gelu'];
 
 /** Inputs per op: random in its domain plus the points where the kernels switch formulas. */
 function unaryInputs(op: UnaryOp, n: number, seed: number): Float32Array {
@@ -107,7 +135,7 @@ function derivative(f: (x: number) => number, x: number): number {
 
 const gradTol = (x: number, gy: number): Tol => ({ rtol: (8 + 4 * Math.abs(x)) * U, atol: 4 * U * (1 + Math.abs(x)) * Math.abs(gy) });
 
-describe.each(backends)('elementwise kernels on $name', ({ backend: b }) => {
+describe.each(backends)('elementwise kernels on $name', ({ name, backend: b }) => {
   async function runUnary(op: UnaryOp, x: Float32Array): Promise<Float32Array> {
     const xs = upload(b, x);
     const out = poisoned(b, x.length);
@@ -131,13 +159,13 @@ describe.each(backends)('elementwise kernels on $name', ({ backend: b }) => {
     it.each(UNARY_OPS)('%s matches the f64 reference', async (op) => {
       const x = unaryInputs(op, 257, 11);
       const got = await runUnary(op, x);
-      const want = Float64Array.from(x, f64(op));
+      const want = mapF64(x, f64(op));
       expectWithin(got, want, (i) => unaryTol(op, x[i]), `unary ${op}`);
     });
 
     it.each(EDGE_SIZES)('silu over %i elements', async (n) => {
       const x = unaryInputs('silu', n, n);
-      expectWithin(await runUnary('silu', x), Float64Array.from(x, f64('silu')), (i) => unaryTol('silu', x[i]), `silu [${n}]`);
+      expectWithin(await runUnary('silu', x), mapF64(x, f64('silu')), (i) => unaryTol('silu', x[i]), `silu [${n}]`);
     });
 
     it('relu keeps −0 and maps −x to +0', async () => {
@@ -153,13 +181,13 @@ describe.each(backends)('elementwise kernels on $name', ({ backend: b }) => {
       const x = unaryInputs(op, 257, 12).map((v) => (op === 'exp' && v > 20 ? 20 : op === 'relu' && Math.abs(v) < 1e-2 ? 0.5 : v));
       const gy = randomF32(x.length, 13);
       const got = await runUnaryGrad(op, x, gy);
-      const want = Float64Array.from(x, (v, i) => gy[i] * derivative(f64(op), v));
+      const want = mapF64(x, (v, i) => gy[i] * derivative(f64(op), v));
       expectWithin(got, want, (i) => gradTol(x[i], gy[i]), `unaryGrad ${op}`);
     });
 
     it.each(EDGE_SIZES)('gelu_erf over %i elements', async (n) => {
       const [x, gy] = [unaryInputs('gelu_erf', n, 3), randomF32(n, 4)];
-      const want = Float64Array.from(x, (v, i) => gy[i] * derivative(f64('gelu_erf'), v));
+      const want = mapF64(x, (v, i) => gy[i] * derivative(f64('gelu_erf'), v));
       expectWithin(await runUnaryGrad('gelu_erf', x, gy), want, (i) => gradTol(x[i], gy[i]), `gelu_erf grad [${n}]`);
     });
 
@@ -177,7 +205,7 @@ describe.each(backends)('elementwise kernels on $name', ({ backend: b }) => {
       const [g, u] = [upload(b, gate), upload(b, up)];
       const out = poisoned(b, n);
       b.swiglu({ gate: g, up: u, out, n });
-      const want = Float64Array.from(gate, (v, i) => silu(v) * up[i]);
+      const want = mapF64(gate, (v, i) => silu(v) * up[i]);
       const tol = (i: number): Tol => ({ rtol: (7 + 3 * Math.abs(gate[i])) * U, atol: 1e-12 });
       expectWithin(await readChecked(b, out, n, 'swiglu'), want, tol, `swiglu [${n}]`);
       [g, u, out].forEach((s) => b.free(s));
@@ -188,8 +216,8 @@ describe.each(backends)('elementwise kernels on $name', ({ backend: b }) => {
       const [g, u, gy] = [upload(b, gate), upload(b, up), upload(b, dy)];
       const [gGate, gUp] = [poisoned(b, n), poisoned(b, n)];
       b.swigluGrad({ gate: g, up: u, gy, gGate, gUp, n });
-      const wantGate = Float64Array.from(gate, (v, i) => dy[i] * derivative((t) => silu(t) * up[i], v));
-      const wantUp = Float64Array.from(up, (v, i) => dy[i] * derivative((t) => silu(gate[i]) * t, v));
+      const wantGate = mapF64(gate, (v, i) => dy[i] * derivative((t) => silu(t) * up[i], v));
+      const wantUp = mapF64(up, (v, i) => dy[i] * derivative((t) => silu(gate[i]) * t, v));
       const tol = (scale: Float32Array) => (i: number) => gradTol(gate[i], dy[i] * Math.max(1, Math.abs(scale[i])));
       expectWithin(await readChecked(b, gGate, n, 'gGate'), wantGate, tol(up), `swigluGrad gGate [${n}]`);
       expectWithin(await readChecked(b, gUp, n, 'gUp'), wantUp, tol(gate), `swigluGrad gUp [${n}]`);
@@ -201,18 +229,8 @@ describe.each(backends)('elementwise kernels on $name', ({ backend: b }) => {
     /** out[idx] = a[idx·aStrides] op b[idx·bStrides] in f64, over a row-major walk of shape. */
     function binaryRef(op: BinaryOp, a: Float32Array, b: Float32Array, shape: number[], as: number[], bs: number[]): Float64Array {
       const f = { add: (x: number, y: number) => x + y, sub: (x: number, y: number) => x - y, mul: (x: number, y: number) => x * y, div: (x: number, y: number) => x / y }[op];
-      const n = shape.reduce((p, d) => p * d, 1);
-      const out = new Float64Array(n);
-      const st = contiguous(shape);
-      for (let i = 0; i < n; i++) {
-        let [ia, ib] = [0, 0];
-        shape.forEach((_, d) => {
-          const c = Math.floor(i / st[d]) % shape[d];
-          ia += c * as[d];
-          ib += c * bs[d];
-        });
-        out[i] = f(a[ia], b[ib]);
-      }
+      const out = new Float64Array(shape.reduce((p, d) => p * d, 1));
+      walkStrided(shape, as, bs, (i, ia, ib) => (out[i] = f(a[ia], b[ib])));
       return out;
     }
 
@@ -252,27 +270,39 @@ describe.each(backends)('elementwise kernels on $name', ({ backend: b }) => {
       [64, 3, 1], [2, 5, 257], [4, 300, 33], [1, 2, 1000], [3, 1000, 2],
     ];
 
-    async function check(op: 'sum' | 'mean', [outer, size, inner]: [number, number, number], seed: number): Promise<Float32Array> {
+    /** Runs reduce (with an explicit WebGPU tile when given) and checks it against the f64 reference. */
+    async function check(op: 'sum' | 'mean', [outer, size, inner]: [number, number, number], seed: number, tile?: number): Promise<Float32Array> {
       const x = randomF32(outer * size * inner, seed);
       const xs = upload(b, x);
       const out = poisoned(b, outer * inner);
-      b.reduce({ op, x: xs, out, outer, size, inner });
+      const args = { op, x: xs, out, outer, size, inner };
+      if (tile === undefined) b.reduce(args);
+      else reduceWithTile((b as WebGpuBackend).ctx, args, tile);
       const got = await readChecked(b, out, outer * inner, `reduce ${op}`);
-      const want = reduceRef(Float64Array.from(x), outer, size, inner, op === 'mean');
-      const absSum = reduceRef(Float64Array.from(x, Math.abs), outer, size, inner, op === 'mean');
+      const want = reduceRef(mapF64(x, (v) => v), outer, size, inner, op === 'mean');
+      const absSum = reduceRef(mapF64(x, Math.abs), outer, size, inner, op === 'mean');
       expectWithin(got, want, (i) => ({ rtol: 0, atol: 1e-6 * absSum[i] + 1e-30 }), `reduce ${op} [${outer},${size},${inner}]`);
       b.free(xs);
       b.free(out);
       return got;
     }
 
-    it.each(shapes)('sum over [%i, %i, %i]', (outer, size, inner) => check('sum', [outer, size, inner], outer + size + inner));
-    it.each(shapes)('mean over [%i, %i, %i]', (outer, size, inner) => check('mean', [outer, size, inner], outer * size + inner));
+    it.each(shapes)('sum over [%i, %i, %i]', async (outer, size, inner) => void (await check('sum', [outer, size, inner], outer + size + inner)));
+    it.each(shapes)('mean over [%i, %i, %i]', async (outer, size, inner) => void (await check('mean', [outer, size, inner], outer * size + inner)));
     it('is bit-identical run to run', async () => {
       const first = await check('sum', [3, 1000, 2], 1);
       expect(Array.from(await check('sum', [3, 1000, 2], 1))).toEqual(Array.from(first));
     });
-    it('folds more than 65535 workgroups (70001 rows of 129)', () => check('sum', [70_001, 129, 1], 2));
+    it.runIf(name === 'webgpu').each([1, 2, 4, 8, 16, 32, 64, 128, 256])('is right with any tile (%i outputs per workgroup)', async (tile) => {
+      await check('mean', [3, 300, 5], 3, tile);
+    });
+    it.runIf(name === 'webgpu')('rejects a tile that is not a power of two', () => {
+      const [x, out] = [b.alloc(4, 'test'), b.alloc(4, 'test')];
+      expect(() => reduceWithTile((b as WebGpuBackend).ctx, { op: 'sum', x, out, outer: 1, size: 1, inner: 1 }, 3)).toThrow(/tile 3 must be a power of two/);
+      b.free(x);
+      b.free(out);
+    });
+    it('folds more than 65535 workgroups (70001 rows of 129)', async () => void (await check('sum', [70_001, 129, 1], 2)));
     it('sums an empty axis to 0, and its mean is NaN', async () => {
       const xs = b.alloc(4, 'test');
       const out = b.alloc(8, 'test');
@@ -293,17 +323,7 @@ describe.each(backends)('elementwise kernels on $name', ({ backend: b }) => {
       const [s, d] = [upload(b, src), upload(b, before)];
       b.copyStrided({ src: s, dst: d, shape, srcStrides, dstStrides, srcOffset, dstOffset });
       const want = before.slice();
-      const n = shape.reduce((p, e) => p * e, 1);
-      const st = contiguous(shape);
-      for (let i = 0; i < n; i++) {
-        let [is, id] = [srcOffset, dstOffset];
-        shape.forEach((e, k) => {
-          const c = Math.floor(i / st[k]) % e;
-          is += c * srcStrides[k];
-          id += c * dstStrides[k];
-        });
-        want[id] = src[is];
-      }
+      walkStrided(shape, srcStrides, dstStrides, (_, is, id) => (want[dstOffset + id] = src[srcOffset + is]));
       const got = new Uint32Array(await b.read(d, 0, dstLen * 4));
       expect(got.every((v, i) => v === want[i]), `copyStrided ${JSON.stringify(shape)}`).toBe(true);
       b.free(s);

@@ -3,13 +3,13 @@ import type { Backend } from '../../src/backend/backend.js';
 import type { MatmulArgs, WeightDType } from '../../src/backend/kernels.js';
 import type { WebGpuBackend } from '../../src/backend/webgpu/backend.js';
 import { matmulWithPlan, type MatmulPlan } from '../../src/backend/webgpu/kernels/matmul.js';
-import { bf16BitsToF32, f32ToBf16Bits } from '../../src/tensor/dtype.js';
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits } from '../../src/tensor/dtype.js';
 import { downloadF32, maxRelError, randomF32, testBackends, upload } from '../helpers/backends.js';
 import { matmulRef } from '../helpers/reference.js';
 
 const backends = await testBackends();
 
-// f32 accumulation over k ≤ 300 terms of size ≤ 1: the error is a few ulps of the
+// f32 accumulation over k ≤ 700 terms of size ≤ 1: the error is a few ulps of the
 // largest output; the packed cases compare against the rounded weights they hold.
 const TOL = 1e-5;
 
@@ -36,15 +36,6 @@ function f32ToF16Bits(x: number): number {
   const rem = mant & 0x1fff;
   if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // a carry rounds up into the exponent
   return sign | h;
-}
-
-function f16BitsToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 0x1f) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 interface Case {
@@ -167,6 +158,7 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
   const plans: MatmulPlan[] = [
     { kind: 'tiled', t: 16 },
     { kind: 'tiled', t: 8 },
+    { kind: 'skinny', nc: 4 },
     { kind: 'skinny', nc: 8 },
     { kind: 'skinny', nc: 32 },
   ];
@@ -175,6 +167,18 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
   );
   it.each(cases)('$plan.kind $plan.t$plan.nc: $m×$n×$k transA=$transA transB=$transB', ({ plan, ...c }) =>
     check(gpu!, c, (args) => matmulWithPlan(gpu!.ctx, args, plan)),
+  );
+  // Tiles wholly inside the matrices (the unchecked loads) and edge tiles in one product;
+  // a long k runs the skinny kernel's 4-term loop for every slice count.
+  const wide = plans.flatMap((plan) =>
+    TRANSPOSES.flatMap(([transA, transB]) => [
+      { plan, m: 130, n: 260, k: 50, transA, transB },
+      { plan, m: 6, n: 70, k: 700, transA, transB },
+    ]),
+  );
+  it.each(wide)(
+    '$plan.kind $plan.t$plan.nc: $m×$n×$k transA=$transA transB=$transB',
+    ({ plan, ...c }) => check(gpu!, c, (args) => matmulWithPlan(gpu!.ctx, args, plan)),
   );
   it.each(plans)('$kind $t$nc: bf16 B', (plan) =>
     check(gpu!, { m: 9, n: 70, k: 33, transB: true, batch: 2, bBatched: true, bDtype: 'bf16' }, (args) => matmulWithPlan(gpu!.ctx, args, plan)),

@@ -36,6 +36,8 @@ export interface VisionConfig {
   /** Qwen2.5-VL: window attention everywhere except these blocks. */
   windowSize: number | null;
   fullattBlockIndexes: number[];
+  /** θ of the tower's 2-D rotary embedding. */
+  ropeTheta: number;
 }
 
 export interface QwenVLConfig {
@@ -141,6 +143,8 @@ export function parseQwenVLConfig(json: unknown, file = 'config.json'): QwenVLCo
   };
   if (numHeads % text.numKvHeads) throw new Error(`${file}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${text.numKvHeads}`);
 
+  const visionRope = obj(v.raw('rope_parameters'));
+  const visionTheta = typeof visionRope?.rope_theta === 'number' ? visionRope.rope_theta : 10_000;
   let vision: VisionConfig;
   if (kind === 'qwen2_vl') {
     const embed = v.int('embed_dim');
@@ -157,6 +161,7 @@ export function parseQwenVLConfig(json: unknown, file = 'config.json'): QwenVLCo
       hiddenAct: v.str('hidden_act', 'quick_gelu'),
       windowSize: null,
       fullattBlockIndexes: [],
+      ropeTheta: visionTheta,
     };
   } else {
     const full = v.raw('fullatt_block_indexes') ?? [];
@@ -174,6 +179,7 @@ export function parseQwenVLConfig(json: unknown, file = 'config.json'): QwenVLCo
       hiddenAct: v.str('hidden_act', 'silu'),
       windowSize: v.int('window_size', 112),
       fullattBlockIndexes: full as number[],
+      ropeTheta: visionTheta,
     };
   }
   if (vision.hiddenSize % vision.numHeads) throw new Error(`${file}: vision hidden size ${vision.hiddenSize} is not divisible by num_heads ${vision.numHeads}`);

@@ -4,12 +4,12 @@
 
 export type WeightLayout = 'original' | 'transformers5';
 
-/** The internal (transformers 5) name of a checkpoint key, and which layout it came in. */
-export function canonicalName(key: string): { name: string; layout: WeightLayout } {
+/** The internal (transformers 5) name of a checkpoint key, and the layout it betrays (null for lm_head.*, the same in both). */
+export function canonicalName(key: string): { name: string; layout: WeightLayout | null } {
   if (key.startsWith('model.language_model.') || key.startsWith('model.visual.')) return { name: key, layout: 'transformers5' };
   if (key.startsWith('visual.')) return { name: `model.${key}`, layout: 'original' };
   if (key.startsWith('model.')) return { name: `model.language_model.${key.slice('model.'.length)}`, layout: 'original' };
-  return { name: key, layout: 'transformers5' }; // lm_head.* is the same in both
+  return { name: key, layout: null };
 }
 
 /** The checkpoint key for an internal name in the given layout. */

@@ -166,3 +166,13 @@ function f32OrI32(op: string, t: Tensor): void {
   if (t.released) throw new Error(`${op}: input ${t.describe()} was released`);
   if (t.dtype !== 'f32' && t.dtype !== 'i32') throw new Error(`${op}: expected an f32 or i32 tensor, got ${t.describe()}`);
 }
+
+/** dst[rowOffset : rowOffset + rows(src)] = src along axis 0, in place and outside autograd (KV caches). */
+export function writeRows(dst: Tensor, src: Tensor, rowOffset: number): void {
+  f32Inputs('writeRows', dst, src);
+  const rowSize = dst.size / dst.shape[0];
+  if (src.size % rowSize || src.shape[src.rank - 1] !== dst.shape[dst.rank - 1]) throw new Error(`writeRows: rows of ${src.describe()} do not fit rows of ${dst.describe()}`);
+  const rows = src.size / rowSize;
+  if (rowOffset < 0 || rowOffset + rows > dst.shape[0]) throw new Error(`writeRows: rows [${rowOffset}, ${rowOffset + rows}) are outside ${dst.describe()}`);
+  dst.rt.backend.copy(src.storage, 0, dst.storage, rowOffset * rowSize * 4, src.size * 4);
+}

@@ -9,7 +9,7 @@ import type { StridedLayout } from '../../args/strided.js';
 import type { GpuContext } from '../context.js';
 import { Params } from '../params.js';
 
-/** Slots per shape/stride array in the WGSL `Strided` struct (two vec4s). */
+/** Slots per shape/stride array in the WGSL `StridedParams` struct (two vec4s). */
 const STRIDED_SLOTS = 8;
 
 export function fill(ctx: GpuContext, a: FillArgs): void {
@@ -37,9 +37,13 @@ export function unpack(ctx: GpuContext, a: UnpackArgs): void {
   });
 }
 
-/** Appends the `Strided` struct: shape and both stride sets, each padded to STRIDED_SLOTS. */
-function strided(p: Params, layout: StridedLayout): Params {
-  return p.u32Array(layout.shape, STRIDED_SLOTS).u32Array(layout.strides[0], STRIDED_SLOTS).u32Array(layout.strides[1], STRIDED_SLOTS);
+/** The WGSL `StridedParams`: count, base offsets, then shape and both stride sets padded to STRIDED_SLOTS. */
+function stridedParams(layout: StridedLayout, offset0: number, offset1: number): Params {
+  return new Params()
+    .u32(layout.n, offset0, offset1)
+    .u32Array(layout.shape, STRIDED_SLOTS)
+    .u32Array(layout.strides[0], STRIDED_SLOTS)
+    .u32Array(layout.strides[1], STRIDED_SLOTS);
 }
 
 export function binary(ctx: GpuContext, a: BinaryArgs): void {
@@ -50,7 +54,7 @@ export function binary(ctx: GpuContext, a: BinaryArgs): void {
     entry: 'binary',
     constants: { BINARY_OP: code, RANK: layout.shape.length },
     bindings: [[a.a, 'read'], [a.b, 'read'], [a.out, 'write']],
-    params: strided(new Params().u32(layout.n), layout),
+    params: stridedParams(layout, 0, 0),
     workgroups: ctx.grid(layout.n, 256),
   });
 }
@@ -63,7 +67,7 @@ export function copyStrided(ctx: GpuContext, a: CopyStridedArgs): void {
     entry: 'copy_strided',
     constants: { RANK: layout.shape.length },
     bindings: [[a.src, 'read'], [a.dst, 'write']],
-    params: strided(new Params().u32(layout.n, a.srcOffset, a.dstOffset), layout),
+    params: stridedParams(layout, a.srcOffset, a.dstOffset),
     workgroups: ctx.grid(layout.n, 256),
   });
 }
@@ -130,8 +134,13 @@ export function reduceTile(size: number, inner: number): number {
 }
 
 export function reduce(ctx: GpuContext, a: ReduceArgs): void {
+  reduceWithTile(ctx, a, reduceTile(a.size, a.inner));
+}
+
+/** reduce with an explicit tile (a power of two ≤ 256), so bench/basic.ts can check reduceTile's choice. */
+export function reduceWithTile(ctx: GpuContext, a: ReduceArgs, tx: number): void {
   const label = checkReduce(a);
-  const tx = reduceTile(a.size, a.inner);
+  if (!(tx >= 1 && tx <= 256 && Number.isInteger(Math.log2(tx)))) throw new Error(`${label}: tile ${tx} must be a power of two ≤ 256`);
   const outputs = a.outer * a.inner;
   ctx.dispatch({
     label,

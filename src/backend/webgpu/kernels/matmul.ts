@@ -7,27 +7,30 @@ import { Params } from '../params.js';
 
 /**
  * How one product runs. `tiled` with t threads a side computes 8t×8t outputs per
- * workgroup (t = 16: 128×128 tiles; t = 8: 64×64 for outputs too small to fill the GPU
- * with the large tiles); `skinny` computes 4 rows × nc columns per workgroup.
+ * workgroup (t = 16: 128×128 tiles; t = 8: 64×64 for tiny outputs); `skinny` computes
+ * 4 rows × nc columns per workgroup, splitting k over 256/nc threads per column.
  */
-export type MatmulPlan = { kind: 'tiled'; t: 8 | 16 } | { kind: 'skinny'; nc: 8 | 32 };
+export type MatmulPlan = { kind: 'tiled'; t: 8 | 16 } | { kind: 'skinny'; nc: 4 | 8 | 32 };
 
 /** Rows up to which the split-k kernel beats tiles (it re-reads B once per 4 rows). */
 const SKINNY_MAX_M = 16;
-/** Large-tile workgroups needed to keep every SM of a big GPU busy (H100: 132 SMs, 2 tiles each). */
-const LARGE_TILES_MIN = 256;
+/** Workgroups that keep every SM of a big GPU busy (H100: 132 SMs). */
+const FULL_GPU = 256;
 
 const B_DTYPE: Record<WeightDType, number> = { f32: 0, bf16: 1, f16: 2 };
 
+// The thresholds below follow bench/results/matmul-h100.json (H100, Dawn on Vulkan).
 export function planMatmul(a: MatmulArgs): MatmulPlan {
+  const groups = (rows: number, cols: number) => Math.ceil(a.m / rows) * Math.ceil(a.n / cols) * a.batch;
   if (a.m <= SKINNY_MAX_M) {
-    // Split-k along contiguous k needs few columns per workgroup; along n, 32 columns
-    // give full 128-byte rows unless that leaves too few workgroups.
-    const wide = !a.transB && Math.ceil(a.n / 32) * Math.ceil(a.m / 4) * a.batch >= 128;
-    return { kind: 'skinny', nc: wide ? 32 : 8 };
+    // Very wide outputs (an lm_head: 152k columns) run best with 32 columns per
+    // workgroup; otherwise 8, or 4 when that still leaves SMs idle (n ≈ 900).
+    if (groups(4, 32) >= 4 * FULL_GPU) return { kind: 'skinny', nc: 32 };
+    return { kind: 'skinny', nc: groups(4, 8) >= FULL_GPU ? 8 : 4 };
   }
-  const large = Math.ceil(a.m / 128) * Math.ceil(a.n / 128) * a.batch;
-  return { kind: 'tiled', t: large >= LARGE_TILES_MIN ? 16 : 8 };
+  // 128×128 tiles run 2–4× faster than 64×64 ones from 1024² outputs up, even when they
+  // leave SMs idle (2048×896: 112 tiles); 64×64 wins by a few percent only on tiny outputs.
+  return { kind: 'tiled', t: groups(128, 128) > 16 ? 16 : 8 };
 }
 
 export function matmul(ctx: GpuContext, a: MatmulArgs): void {

@@ -1,0 +1,30 @@
+import { create, globals } from 'webgpu';
+import { readFileSync } from 'node:fs';
+Object.assign(globalThis, globals);
+const gpu = create([]);
+const adapter = await gpu.requestAdapter();
+const device = await adapter.requestDevice({ requiredLimits: { maxComputeWorkgroupStorageSize: 32768, maxStorageBuffersPerShaderStage: 10 } });
+device.addEventListener('uncapturederror', (e) => console.log('ERR', e.error.message));
+const code = readFileSync(process.argv[2] ?? 'shaders/attention.wgsl', 'utf8');
+const module = device.createShaderModule({ code });
+const info = await module.getCompilationInfo();
+for (const m of info.messages) console.log(m.type, m.lineNum, m.message);
+const entries = (process.env.E ?? 'attn_fwd,attn_bwd_dq,attn_bwd_dkdv').split(',');
+const consts = JSON.parse(process.env.C ?? '{"WG":128,"TC":8,"BR":64,"BC":64,"DP":32}');
+const nb = { attn_fwd: 8, attn_bwd_dq: 6, attn_bwd_dkdv: 5 };
+const buf = () => device.createBuffer({ size: 1 << 20, usage: GPUBufferUsage.STORAGE });
+const ub = device.createBuffer({ size: 256, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+device.queue.writeBuffer(ub, 0, new Uint32Array([1, 1, 32, 1, 8, 8, 1, 1, 0, 0, 0, 0]));
+for (const e of entries) {
+  const t = performance.now();
+  const p = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: e, constants: consts } });
+  const t1 = performance.now(); const c1 = process.cpuUsage();
+  const entriesBG = [{ binding: 0, resource: { buffer: ub } }];
+  for (let i = 1; i <= nb[e]; i++) entriesBG.push({ binding: i, resource: { buffer: buf() } });
+  const bg = device.createBindGroup({ layout: p.getBindGroupLayout(0), entries: entriesBG });
+  const enc = device.createCommandEncoder(); const pass = enc.beginComputePass(); pass.setPipeline(p); pass.setBindGroup(0, bg); pass.dispatchWorkgroups(0 + 1, 1); pass.end();
+  device.queue.submit([enc.finish()]);
+  await device.queue.onSubmittedWorkDone();
+  const cu = process.cpuUsage(c1); console.log(e, "first dispatch wall", (performance.now() - t1).toFixed(0), "cpu", ((cu.user + cu.system) / 1000).toFixed(0), "ms");
+}
+process.exit(0);
