@@ -35,7 +35,10 @@ override RQ: u32 = RM / 4u;            // row quads per thread
 override CS: u32 = BC / (4u * TC);     // score column quads per thread
 override CO: u32 = DP / (4u * TC);     // head-dim quads per thread
 const DK: u32 = 16u;                   // head dims per transposed staging step
-const JK: u32 = 16u;                   // rows per natural staging step
+const JK: u32 = 16u;                   // rows per natural staging step (= DK: both are P.steps)
+// Fully unrolled inner product loops (hardware adapters); software adapters keep them rolled,
+// bounded by the uniform P.steps, because LLVM's compile time grows with the unrolled body.
+override UNROLL: bool = true;
 // Register tiles are sized for the largest configuration the host picks (RM·CO ≤ 16, RM·CS ≤ 8,
 // RQ ≤ 2); after specialisation the unused entries are dead. Accumulators are zeroed with explicit
 // constructors: a loop-scoped `var` without one was not re-zeroed per iteration on lavapipe.
@@ -63,6 +66,7 @@ struct AttnParams {
   scale: f32,
   lse_empty: f32,                                // +∞ for rows that see no key (no literal in WGSL)
   partial_at: u32,                               // word offset of the per-head dK/dV partials in work
+  steps: u32,                                    // DK (= JK), as a runtime value for rolled loops
 }
 @group(0) @binding(0) var<uniform> P: AttnParams;
 
@@ -115,9 +119,14 @@ fn stage_n(src: u32, tok0: u32, valid: u32, heads: u32, head: u32, lid: u32) {
   }
 }
 
+/** Trip count of the inner product loops: the constant DK when unrolled, else the same value from the uniform. */
+fn steps() -> u32 {
+  return select(P.steps, DK, UNROLL);
+}
+
 /** acc[r·CS + c] += Σ_{d < DK} A[d][row r]·B[d][col quad c] over the transposed operands in stage. */
 fn mm_scores(acc: ptr<function, array<vec4f, MAX_S>>, tr: u32, tc: u32) {
-  for (var d = 0u; d < DK; d++) {
+  for (var d = 0u; d < steps(); d++) {
     var a: array<vec4f, MAX_RQ>;
     for (var i = 0u; i < RQ; i++) { a[i] = stage[d * A_PITCH + tr * RQ + i]; }
     for (var c = 0u; c < CS; c++) {
@@ -129,7 +138,7 @@ fn mm_scores(acc: ptr<function, array<vec4f, MAX_S>>, tr: u32, tc: u32) {
 
 /** acc[r·CO + c] += Σ_{j < JK} pbuf[j0 + j][row r]·stage[j][quad c]. */
 fn mm_values(acc: ptr<function, array<vec4f, MAX_O>>, j0: u32, tr: u32, tc: u32) {
-  for (var j = 0u; j < JK; j++) {
+  for (var j = 0u; j < steps(); j++) {
     var a: array<vec4f, MAX_RQ>;
     for (var i = 0u; i < RQ; i++) { a[i] = pbuf[(j0 + j) * (BR / 4u) + tr * RQ + i]; }
     for (var c = 0u; c < CO; c++) {

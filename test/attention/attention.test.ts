@@ -4,7 +4,8 @@
 //
 // Tolerances (max |got − want| / max |want|, see maxRelError), measured on lavapipe and wasm at
 // most 1.1e-6 forward and 2.1e-6 for the gradients (257-long causal rows, d 80):
-//   FWD_TOL 1e-5, GRAD_TOL 2e-5.
+//   FWD_TOL 1e-5, GRAD_TOL 2e-5. Gradients are compared with a floor of GRAD_FLOOR on max |want|:
+// where the exact gradient is 0 (one visible key: dS = P·(dP − δ) = 0) f32 leaves ~1e-8 residue.
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend/backend.js';
 import { attentionGradScratchBytes, type AttentionArgs } from '../../src/backend/kernels.js';
@@ -14,6 +15,8 @@ import { attentionGradRef, attentionRef, type AttentionShape } from './reference
 
 const FWD_TOL = 1e-5;
 const GRAD_TOL = 2e-5;
+const GRAD_FLOOR = 1e-2;
+const gradError = (got: ArrayLike<number>, want: ArrayLike<number>) => maxRelError(got, want, GRAD_FLOOR);
 
 const backends = await testBackends();
 
@@ -126,9 +129,9 @@ describe.each(backends)('attention on $name', ({ backend }) => {
     const grads = attentionGradRef(s, x.q, x.k, x.v, x.gOut);
     expect(maxRelError(got.out, want.out), 'out').toBeLessThanOrEqual(FWD_TOL);
     expectLse(got.lse, want.lse);
-    expect(maxRelError(got.gq, grads.gq), 'gq').toBeLessThanOrEqual(GRAD_TOL);
-    expect(maxRelError(got.gk, grads.gk), 'gk').toBeLessThanOrEqual(GRAD_TOL);
-    expect(maxRelError(got.gv, grads.gv), 'gv').toBeLessThanOrEqual(GRAD_TOL);
+    expect(gradError(got.gq, grads.gq), 'gq').toBeLessThanOrEqual(GRAD_TOL);
+    expect(gradError(got.gk, grads.gk), 'gk').toBeLessThanOrEqual(GRAD_TOL);
+    expect(gradError(got.gv, grads.gv), 'gv').toBeLessThanOrEqual(GRAD_TOL);
   });
 
   it('right padding: each padded tail is its own sequence, real rows match the unpadded samples', async () => {
@@ -145,9 +148,9 @@ describe.each(backends)('attention on $name', ({ backend }) => {
     const want = attentionRef(alone, xr.q, xr.k, xr.v);
     const grads = attentionGradRef(alone, xr.q, xr.k, xr.v, xr.gOut);
     expect(maxRelError(real(got.out, s.hq), want.out)).toBeLessThanOrEqual(FWD_TOL);
-    expect(maxRelError(real(got.gq, s.hq), grads.gq)).toBeLessThanOrEqual(GRAD_TOL);
-    expect(maxRelError(real(got.gk, s.hkv), grads.gk)).toBeLessThanOrEqual(GRAD_TOL);
-    expect(maxRelError(real(got.gv, s.hkv), grads.gv)).toBeLessThanOrEqual(GRAD_TOL);
+    expect(gradError(real(got.gq, s.hq), grads.gq)).toBeLessThanOrEqual(GRAD_TOL);
+    expect(gradError(real(got.gk, s.hkv), grads.gk)).toBeLessThanOrEqual(GRAD_TOL);
+    expect(gradError(real(got.gv, s.hkv), grads.gv)).toBeLessThanOrEqual(GRAD_TOL);
     const padded = (a: Float32Array, heads: number) => a.filter((_, i) => pad(Math.floor(i / (heads * s.d))));
     for (const [name, g, heads] of [['gq', got.gq, s.hq], ['gk', got.gk, s.hkv], ['gv', got.gv, s.hkv]] as const)
       expect(padded(g, heads).every((v) => v === 0), `${name} of padding rows`).toBe(true);
@@ -166,7 +169,7 @@ describe.each(backends)('attention on $name', ({ backend }) => {
     const want = attentionRef(s, x.q, x.k, x.v);
     const grads = attentionGradRef(s, x.q, x.k, x.v, x.gOut);
     expect(maxRelError(rowsOf(got.out, s.hq, s.cuQ, true), rowsOf(Float32Array.from(want.out), s.hq, s.cuQ, true))).toBeLessThanOrEqual(FWD_TOL);
-    expect(maxRelError(rowsOf(got.gk, s.hkv, s.cuK, true), rowsOf(Float32Array.from(grads.gk), s.hkv, s.cuK, true))).toBeLessThanOrEqual(GRAD_TOL);
+    expect(gradError(rowsOf(got.gk, s.hkv, s.cuK, true), rowsOf(Float32Array.from(grads.gk), s.hkv, s.cuK, true))).toBeLessThanOrEqual(GRAD_TOL);
   });
 
   it('is deterministic: identical bits on every run, whatever the scratch held', async () => {

@@ -67,7 +67,16 @@ function specialise(ctx: GpuContext, label: string, pass: AttentionPass, d: numb
   const limits = ctx.device.limits;
   if (shared > limits.maxComputeWorkgroupStorageSize) throw bad(`needs ${shared} bytes of workgroup memory, the device has ${limits.maxComputeWorkgroupStorageSize}`);
   if (wg > limits.maxComputeInvocationsPerWorkgroup) throw bad(`the device allows ${limits.maxComputeInvocationsPerWorkgroup} threads per workgroup`);
-  return { tile, constants: { WG: wg, TC: tc, BR: br, BC: bc, DP: dp } };
+  return { tile, constants: { WG: wg, TC: tc, BR: br, BC: bc, DP: dp, UNROLL: isSoftware(ctx) ? 0 : 1 } };
+}
+
+/**
+ * Software adapters (lavapipe, SwiftShader) compile the inner product loops rolled: LLVM's compile
+ * time grows with the unrolled body, and there compiling, not running, dominates.
+ */
+function isSoftware(ctx: GpuContext): boolean {
+  const info = ctx.device.adapterInfo as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  return info.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.vendor} ${info.architecture} ${info.description} ${info.device}`);
 }
 
 function params(a: AttentionArgs, blocks: number): Params {
@@ -75,7 +84,7 @@ function params(a: AttentionArgs, blocks: number): Params {
   return new Params()
     .u32(a.hq, a.hkv, a.d, a.nSeq, a.tq, a.tk, blocks, a.causal ? 1 : 0)
     .f32(a.scale * Math.LOG2E, a.scale, Infinity)
-    .u32(partialAt);
+    .u32(partialAt, DK);
 }
 
 export function attention(ctx: GpuContext, a: AttentionArgs): void {
