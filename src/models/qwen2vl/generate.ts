@@ -35,6 +35,8 @@ export async function generate(model: QwenVL, o: GenerateOptions): Promise<Gener
   const cache = model.newCache(o.inputIds.length + o.maxNewTokens);
   const tokens: number[] = [];
   let finish: GenerateResult['finish'] = 'length';
+  const wasTraining = model.training;
+  model.training = false; // generation never drops
   try {
     const cu = [0, o.inputIds.length];
     const { positions, deltas } = model.positions(o.inputIds, cu, o.imageGridThw);
@@ -62,6 +64,7 @@ export async function generate(model: QwenVL, o: GenerateOptions): Promise<Gener
       );
     }
   } finally {
+    model.training = wasTraining;
     for (const l of cache.layers) {
       l.k.release();
       l.v.release();

@@ -59,11 +59,21 @@ export interface ForwardOutputs {
 
 const IGNORE = -100;
 
+export interface LoraTarget {
+  module: string;
+  outFeatures: number;
+  inFeatures: number;
+}
+
 export class QwenVL {
   readonly params = new Map<string, Tensor>();
   lora: LoraAdapters | null = null;
   /** The checkpoint's layout, so saves go back in the same one. */
   layout: WeightLayout = 'transformers5';
+  /** Training mode turns LoRA dropout on; evaluation and generation never drop. */
+  training = false;
+  /** Dropout masks come from this RNG; its state is part of a checkpoint. */
+  readonly rng = new Rng(0);
 
   private constructor(
     readonly rt: Runtime,
@@ -107,18 +117,70 @@ export class QwenVL {
     return t;
   }
 
-  /** Adds LoRA pairs on every targeted linear layer (PEFT's module names in the checkpoint's layout). */
-  attachLora(cfg: LoraConfig, seed: number): void {
-    if (this.lora) throw new Error('LoRA adapters are already attached');
-    const lora = new LoraAdapters(this.rt, cfg);
-    const rng = new Rng(seed);
+  /** The linear layers `cfg` targets (internal module names, as PEFT names them in transformers 5), with their sizes. */
+  loraTargets(cfg: LoraConfig): LoraTarget[] {
+    const targets: LoraTarget[] = [];
     for (const [name, w] of this.params) {
       if (!name.endsWith('.weight') || w.rank !== 2 || name.includes('embed_tokens') || name === 'lm_head.weight') continue;
       const module = name.slice(0, -'.weight'.length);
-      if (isLoraTarget(module, cfg.targetModules)) lora.add(module, w.shape[0], w.shape[1], rng);
+      if (isLoraTarget(module, cfg)) targets.push({ module, outFeatures: w.shape[0], inFeatures: w.shape[1] });
     }
-    if (!lora.pairs.size) throw new Error(`LoRA: target_modules ${JSON.stringify(cfg.targetModules)} match no linear layer of this model`);
+    if (!targets.length) throw new Error(`LoRA: target_modules ${JSON.stringify(cfg.targetModules)} match no linear layer of this model`);
+    return targets;
+  }
+
+  /** Adds freshly initialised LoRA pairs (PEFT's init: B = 0, so the model is unchanged) on every targeted linear layer. */
+  attachLora(cfg: LoraConfig, seed: number): void {
+    const lora = new LoraAdapters(this.rt, cfg);
+    const rng = new Rng(seed);
+    for (const t of this.loraTargets(cfg)) lora.add(t.module, t.outFeatures, t.inFeatures, rng);
+    this.useLora(lora);
+  }
+
+  /** Attaches adapters built elsewhere (e.g. read from a PEFT adapter); the model owns them from now on. */
+  useLora(lora: LoraAdapters): void {
+    if (this.lora) throw new Error('LoRA adapters are already attached');
+    for (const [module, pair] of lora.pairs) {
+      const w = this.params.get(`${module}.weight`);
+      if (!w || w.rank !== 2 || w.shape[0] !== pair.b.shape[0] || w.shape[1] !== pair.a.shape[1])
+        throw new Error(`LoRA '${module}': A ${pair.a.describe()} and B ${pair.b.describe()} do not fit ${w ? w.describe() : 'any weight of this model'}`);
+    }
     this.lora = lora;
+  }
+
+  /**
+   * Folds every LoRA pair into its base weight, W ← W + scale·B·A, and drops the adapters: the
+   * model then computes the same function without the extra branch. The base weights must be f32.
+   */
+  mergeLora(): void {
+    const lora = this.lora;
+    if (!lora) throw new Error('mergeLora: no LoRA adapters are attached');
+    const rt = this.rt;
+    const { ops } = rt;
+    for (const module of lora.pairs.keys()) {
+      const w = this.params.get(`${module}.weight`)!;
+      if (w.dtype !== 'f32')
+        throw new Error(`mergeLora: ${w.describe()} is kept packed as ${w.dtype}; load the model with keepPacked: false to merge LoRA into its weights`);
+    }
+    for (const [module, pair] of lora.pairs) {
+      const name = `${module}.weight`;
+      const w = this.params.get(name)!;
+      const merged = rt.keep(rt.scope(() => rt.noGrad(() => ops.add(w, ops.scale(ops.matmul(pair.b, pair.a), lora.scale)))));
+      merged.name = name;
+      merged.requiresGrad = w.requiresGrad;
+      w.release();
+      this.params.set(name, merged);
+    }
+    lora.release();
+    this.lora = null;
+  }
+
+  get rngState(): number {
+    return this.rng.state;
+  }
+
+  set rngState(s: number) {
+    this.rng.state = s >>> 0;
   }
 
   /** Parameters the optimizer updates. */
@@ -134,13 +196,15 @@ export class QwenVL {
     return w;
   }
 
-  /** y = x·Wᵀ + b, plus the LoRA branch (B·A·x)·scale where one is attached. */
+  /** y = x·Wᵀ + b, plus the LoRA branch (B·A·dropout(x))·scale where one is attached (dropout only while training, as PEFT). */
   readonly linear = (x: Tensor, name: string): Tensor => {
     const { ops } = this.rt;
     const y = ops.linear(x, this.weight(`${name}.weight`), this.params.get(`${name}.bias`) ?? null);
     const pair = this.lora?.pairs.get(name);
     if (!pair) return y;
-    const delta = ops.linear(ops.linear(x, pair.a), pair.b);
+    const p = this.lora!.config.dropout;
+    const xd = this.training && p > 0 ? ops.dropout(x, p, this.rng) : x;
+    const delta = ops.linear(ops.linear(xd, pair.a), pair.b);
     return ops.add(y, ops.scale(delta, this.lora!.scale));
   };
 

@@ -51,3 +51,43 @@ export function ropeIndex(cfg: QwenVLConfig, ids: Int32Array, grids: Grid[]): Ro
   if (img !== grids.length) throw new Error(`rope index: ${grids.length} image grids given but the prompt has ${img} images`);
   return { positions: out, delta: max + 1 - T };
 }
+
+export interface BatchRopeIndex {
+  /** [3, batch, length]: padding positions are 0. */
+  positionIds: Int32Array;
+  /** Per row: max position + 1 − real tokens (transformers' mrope_position_deltas). */
+  ropeDeltas: Int32Array;
+}
+
+/**
+ * get_rope_index over a padded batch, as transformers 5: each row keeps only the tokens its
+ * attention mask marks 1 (left or right padding alike), takes the image grids of its image spans
+ * in order (grids are consumed across rows), and gets ropeIndex's positions there; padding gets 0.
+ * Images only: video tokens are rejected.
+ */
+export function batchRopeIndex(cfg: QwenVLConfig, ids: readonly ArrayLike<number>[], grids: Grid[], attentionMask?: readonly ArrayLike<number>[]): BatchRopeIndex {
+  const batch = ids.length;
+  const length = batch ? ids[0].length : 0;
+  const positionIds = new Int32Array(3 * batch * length);
+  const ropeDeltas = new Int32Array(batch);
+  let img = 0;
+  for (let b = 0; b < batch; b++) {
+    const row = ids[b];
+    const mask = attentionMask?.[b];
+    if (row.length !== length || (mask && mask.length !== length))
+      throw new Error(`rope index: row ${b} has ${row.length} ids and ${mask?.length ?? length} mask entries; every row needs ${length}`);
+    const keep: number[] = [];
+    for (let i = 0; i < length; i++) if (!mask || mask[i] === 1) keep.push(i);
+    const real = Int32Array.from(keep, (i) => row[i]);
+    let spans = 0;
+    for (let i = 0; i < real.length; i++) if (real[i] === cfg.imageTokenId && (i === 0 || real[i - 1] !== cfg.imageTokenId)) spans++;
+    if (img + spans > grids.length) throw new Error(`rope index: the batch has more image spans than the ${grids.length} image grids given`);
+    const r = ropeIndex(cfg, real, grids.slice(img, img + spans));
+    img += spans;
+    for (let a = 0; a < 3; a++)
+      for (let j = 0; j < keep.length; j++) positionIds[(a * batch + b) * length + keep[j]] = r.positions[a * real.length + j];
+    ropeDeltas[b] = real.length ? r.delta : 0;
+  }
+  if (img !== grids.length) throw new Error(`rope index: ${grids.length} image grids given but the batch has ${img} images`);
+  return { positionIds, ropeDeltas };
+}

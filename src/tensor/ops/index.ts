@@ -7,3 +7,4 @@ export { softmax, logSoftmax, rmsNorm, layerNorm, swiglu } from './nn.js';
 export { tokenCrossEntropy, crossEntropy, IGNORE_INDEX } from './loss.js';
 export { toF32 } from './convert.js';
 export { attention, rope, type AttentionOptions } from './attention.js';
+export { dropout } from './dropout.js';
