@@ -1,16 +1,20 @@
 // `node dist/node/bench.js [suite ...] [--device webgpu|wasm|all] [--out DIR] [--tag TAG]`
 // runs the named suites (all when none is named) on each selected backend, prints a table
 // per run and writes DIR/<suite>-<adapter>[-TAG].json (DIR defaults to bench/results).
+// matmul on WebGPU: `--variants all` times every kernel variant per shape (default: the
+// planned one only), and `--tuning FILE` writes the per-shape winners there as matmul-tuning.ts.
 import '../src/node.js';
 import type { Backend } from '../src/backend/backend.js';
 import { createBackend } from '../src/backend/select.js';
 import { basicSuite } from './basic.js';
-import { matmulSuite } from './matmul.js';
+import { matmulSuite, type MatmulSuiteOptions } from './matmul.js';
 import { tokenizerSuite } from './tokenizer.js';
 import { imageSuite } from './image.js';
+import { attentionSuite } from './attention.js';
 import { printTable, writeResults, type Suite } from './suite.js';
 
-const SUITES: Record<string, Suite> = { matmul: matmulSuite, basic: basicSuite, tokenizer: tokenizerSuite, image: imageSuite };
+const matmulOptions: MatmulSuiteOptions = { variants: 'chosen' };
+const SUITES: Record<string, Suite> = { matmul: (b) => matmulSuite(b, matmulOptions), basic: basicSuite, tokenizer: tokenizerSuite, image: imageSuite, attention: attentionSuite };
 
 interface Options {
   suites: string[];
@@ -32,13 +36,19 @@ function parse(argv: string[]): Options {
       const d = value();
       if (d !== 'webgpu' && d !== 'wasm' && d !== 'all') throw new Error(`bench: --device must be webgpu, wasm or all, got '${d}'`);
       o.devices = d === 'all' ? ['webgpu', 'wasm'] : [d];
-    } else if (arg === '--out') o.out = value();
+    } else if (arg === '--variants') {
+      const v = value();
+      if (v !== 'chosen' && v !== 'all') throw new Error(`bench: --variants must be chosen or all, got '${v}'`);
+      matmulOptions.variants = v;
+    } else if (arg === '--tuning') matmulOptions.tuning = value();
+    else if (arg === '--out') o.out = value();
     else if (arg === '--tag') o.tag = value();
     else if (arg.startsWith('-')) throw new Error(`bench: unknown option '${arg}'`);
     else if (!(arg in SUITES)) throw new Error(`bench: unknown suite '${arg}' (suites: ${Object.keys(SUITES).join(', ')})`);
     else o.suites.push(arg);
   }
   if (!o.suites.length) o.suites = Object.keys(SUITES);
+  if (matmulOptions.tuning && matmulOptions.variants !== 'all') throw new Error('bench: --tuning needs --variants all (the winners come from timing every variant)');
   return o;
 }
 

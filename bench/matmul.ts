@@ -1,13 +1,23 @@
 // matmul throughput (GFLOP/s = 2·batch·m·n·k / time): square products, and the
 // products of a transformer MLP (Qwen2.5-0.5B: hidden 896, intermediate 4864, 2048
 // tokens) forward and backward, with the frozen-weight (bf16) and decode (m = 1) forms.
-// On WebGPU every kernel variant that could serve a shape is timed too, so the plan
-// choice in src/backend/webgpu/kernels/matmul.ts can be checked against measurements.
+// On WebGPU, `--variants all` times every kernel variant that could serve a shape and
+// names the fastest per shape; with `--tuning FILE` the winners become the table that
+// planMatmul reads (src/backend/webgpu/kernels/matmul-tuning.ts).
+import { writeFileSync } from 'node:fs';
 import type { Backend } from '../src/backend/backend.js';
 import type { MatmulArgs, WeightDType } from '../src/backend/kernels.js';
 import type { Storage } from '../src/backend/storage.js';
 import type { WebGpuBackend } from '../src/backend/webgpu/backend.js';
-import { matmulWithPlan, planMatmul, type MatmulPlan } from '../src/backend/webgpu/kernels/matmul.js';
+import {
+  matmulWithPlan,
+  planMatmul,
+  TILED_VARIANTS,
+  type MatmulPlan,
+  type MatmulTuning,
+  type TiledVariant,
+  type TunedShape,
+} from '../src/backend/webgpu/kernels/matmul.js';
 import { f16BitsToF32 } from '../src/tensor/dtype.js';
 import type { Row, SuiteOutput } from './suite.js';
 import { DEFAULT_TIMING, timeRuns, timerKind } from './timing.js';
@@ -59,25 +69,24 @@ const flopOf = (s: MatmulShape): number => 2 * (s.batch ?? 1) * s.m * s.n * s.k;
 const bytesOf = (s: MatmulShape): number => 4 * (s.batch ?? 1) * (s.m * s.k + s.k * s.n + s.m * s.n);
 const smallEnough = (s: MatmulShape): boolean => flopOf(s) <= 3e8 && bytesOf(s) <= 64 * 2 ** 20;
 
-/** Plans worth comparing for a shape on WebGPU (the one planMatmul picks comes first). */
-function candidatePlans(a: MatmulArgs): MatmulPlan[] {
+/** Readable plan names: "128x128k8t256+vec" (vector loads where aligned), "skinny8". */
+export const planName = (p: MatmulPlan): string => (p.kind === 'tiled' ? `${p.variant}${p.vec ? '+vec' : ''}` : `skinny${p.nc}`);
+
+/**
+ * Plans to time for a shape on WebGPU, the one planMatmul picks first. With `all`: every
+ * tiled variant with vector loads, and the 128×128 ones without (to measure what vector
+ * loads give); few-row products add the split-k kernel's column counts.
+ */
+function candidatePlans(a: MatmulArgs, chosen: MatmulPlan, variants: VariantChoice): MatmulPlan[] {
+  if (variants === 'chosen') return [chosen];
+  const tiled: MatmulPlan[] = (Object.keys(TILED_VARIANTS) as TiledVariant[]).map((variant) => ({ kind: 'tiled', variant, vec: true }));
+  tiled.push({ kind: 'tiled', variant: '128x128k16t256', vec: false }, { kind: 'tiled', variant: '128x128k8t256', vec: false });
   const all: MatmulPlan[] =
     a.m <= 64
-      ? [
-          { kind: 'skinny', nc: 4 },
-          { kind: 'skinny', nc: 8 },
-          { kind: 'skinny', nc: 32 },
-          { kind: 'tiled', t: 8 },
-        ]
-      : [
-          { kind: 'tiled', t: 16 },
-          { kind: 'tiled', t: 8 },
-        ];
-  const chosen = planMatmul(a);
+      ? [{ kind: 'skinny', nc: 4 }, { kind: 'skinny', nc: 8 }, { kind: 'skinny', nc: 32 }, { kind: 'tiled', variant: '64x64k8t64', vec: true }]
+      : tiled;
   return [chosen, ...all.filter((p) => planName(p) !== planName(chosen))];
 }
-
-const planName = (p: MatmulPlan): string => (p.kind === 'tiled' ? `tiled${8 * p.t}` : `skinny${p.nc}`);
 
 /** Uniform values in [-1, 1) from a fixed LCG (content does not matter, only that it is not all zeros). */
 function filler(n: number, seed: number): Float32Array {
@@ -167,14 +176,72 @@ async function sampledError(backend: Backend, o: Operands): Promise<number> {
   return maxDiff / maxRef;
 }
 
-/** Above this sampled error a measurement is reported as wrong (f32 sums over k ≤ 4864 stay near 1e-6). */
+/** Above this sampled error a plan is reported as wrong and never wins (f32 sums over k ≤ 4864 stay near 1e-6). */
 const MAX_ERROR = 1e-4;
 
-export async function matmulSuite(backend: Backend): Promise<SuiteOutput> {
+/** One timed plan: GFLOP/s, or why it could not run; `wrong` when its sampled error exceeds MAX_ERROR. */
+interface PlanResult {
+  plan: MatmulPlan;
+  gflops?: number;
+  ms?: number;
+  wallMs?: number;
+  error?: string;
+  sampledErr?: number;
+  wrong?: boolean;
+}
+
+/** Times every candidate plan of one shape on WebGPU. */
+async function timePlans(gpu: WebGpuBackend, o: Operands, flop: number, plans: MatmulPlan[], label: string): Promise<PlanResult[]> {
+  const results: PlanResult[] = [];
+  for (const plan of plans) {
+    try {
+      const t = await timeRuns(gpu, () => matmulWithPlan(gpu.ctx, o.args, plan));
+      const sampledErr = await sampledError(gpu, o);
+      results.push({ plan, gflops: flop / t.seconds / 1e9, ms: t.seconds * 1e3, wallMs: t.wallSeconds * 1e3, sampledErr, wrong: !(sampledErr <= MAX_ERROR) });
+    } catch (e) {
+      // One variant failing on an adapter (a limit, a driver bug) must not lose the rest.
+      results.push({ plan, error: (e as Error).message.slice(0, 300) });
+      console.warn(`matmul bench: ${label} with ${planName(plan)}: ${(e as Error).message}`);
+      await gpu.sync().catch(() => undefined);
+    }
+  }
+  return results;
+}
+
+/** Row fields for the plans of one shape: the chosen plan's time, every other plan's GFLOP/s, and the fastest correct one. */
+function planFields(results: PlanResult[]): Row {
+  const [chosen] = results;
+  const row: Row = { plan: planName(chosen.plan), ms: chosen.ms ?? null, gflops: chosen.gflops ?? null, wallMs: chosen.wallMs ?? null };
+  for (const r of results.slice(1)) row[`${planName(r.plan)} gflops`] = r.gflops ?? null;
+  for (const r of results) if (r.error) row[`${planName(r.plan)} error`] = r.error;
+  const right = results.filter((r) => r.gflops !== undefined && !r.wrong);
+  const best = right.reduce<PlanResult | undefined>((b, r) => (!b || r.gflops! > b.gflops! ? r : b), undefined);
+  const bestTiled = right.filter((r) => r.plan.kind === 'tiled').reduce<PlanResult | undefined>((b, r) => (!b || r.gflops! > b.gflops! ? r : b), undefined);
+  row.best = best ? planName(best.plan) : null;
+  row.bestGflops = best?.gflops ?? null;
+  row.bestTiled = bestTiled ? planName(bestTiled.plan) : null;
+  row.bestTiledGflops = bestTiled?.gflops ?? null;
+  row.sampledErr = Math.max(0, ...results.map((r) => r.sampledErr ?? 0));
+  const wrong = results.filter((r) => r.wrong).map((r) => planName(r.plan));
+  if (wrong.length) row.wrong = wrong.join(', ');
+  return row;
+}
+
+export interface MatmulSuiteOptions {
+  /** Time only the plan planMatmul picks, or every variant that could serve the shape. */
+  variants: VariantChoice;
+  /** With `variants: 'all'` on WebGPU: write the per-shape winners here as matmul-tuning.ts. */
+  tuning?: string;
+}
+
+export type VariantChoice = 'chosen' | 'all';
+
+export async function matmulSuite(backend: Backend, opts: MatmulSuiteOptions = { variants: 'chosen' }): Promise<SuiteOutput> {
   const gpu = backend.info.kind === 'webgpu' ? (backend as WebGpuBackend) : null;
   // A software adapter (lavapipe) gets only the small products: enough to check the suite runs.
   const shapes = !gpu ? WASM_SHAPES : backend.info.software ? GPU_SHAPES.filter(smallEnough) : GPU_SHAPES;
   const rows: Row[] = [];
+  const tuned: TunedShape[] = [];
   for (const s of shapes) {
     const o = operands(backend, s);
     const { args } = o;
@@ -189,37 +256,52 @@ export async function matmulSuite(backend: Backend): Promise<SuiteOutput> {
       transB: args.transB,
       bDtype: args.bDtype,
     };
-    let maxErr = 0;
     if (gpu) {
-      const plans = candidatePlans(args);
-      for (const [i, plan] of plans.entries()) {
-        const name = planName(plan);
-        if (i === 0) row.plan = name;
-        try {
-          const t = await timeRuns(backend, () => matmulWithPlan(gpu.ctx, args, plan));
-          maxErr = Math.max(maxErr, await sampledError(backend, o));
-          if (i === 0) Object.assign(row, { ms: t.seconds * 1e3, gflops: flop / t.seconds / 1e9, wallMs: t.wallSeconds * 1e3 });
-          else row[`${name} gflops`] = flop / t.seconds / 1e9;
-        } catch (e) {
-          // One variant failing on an adapter (a limit, a driver bug) must not lose the rest.
-          row[`${name} error`] = (e as Error).message.slice(0, 300);
-          console.warn(`matmul bench: ${s.name} with ${name}: ${(e as Error).message}`);
-          await backend.sync().catch(() => undefined);
-        }
-      }
+      const chosen = planMatmul(args, gpu.ctx.device.limits);
+      const results = await timePlans(gpu, o, flop, candidatePlans(args, chosen, opts.variants), s.name);
+      Object.assign(row, planFields(results));
+      const winner = results.find((r) => planName(r.plan) === row.bestTiled);
+      if (chosen.kind === 'tiled' && winner?.plan.kind === 'tiled')
+        tuned.push({ m: s.m, n: s.n, k: s.k, batch: args.batch, transA: args.transA, transB: args.transB, bDtype: args.bDtype, variant: winner.plan.variant, vec: winner.plan.vec, gflops: Math.round(winner.gflops!) });
     } else {
       const t = await timeRuns(backend, () => backend.matmul(args), { ...DEFAULT_TIMING, warmup: 1, repeats: 3, minBatchSeconds: 0.2 });
-      maxErr = await sampledError(backend, o);
-      Object.assign(row, { ms: t.seconds * 1e3, gflops: flop / t.seconds / 1e9 });
+      const sampledErr = await sampledError(backend, o);
+      Object.assign(row, { ms: t.seconds * 1e3, gflops: flop / t.seconds / 1e9, sampledErr });
+      if (!(sampledErr <= MAX_ERROR)) row.wrong = 'wasm';
     }
-    row.sampledErr = maxErr;
-    if (!(maxErr <= MAX_ERROR)) {
-      row.wrong = true;
-      console.warn(`matmul bench: ${s.name} gives wrong results on ${backend.info.description} (sampled error ${maxErr})`);
-    }
+    if (row.wrong) console.warn(`matmul bench: ${s.name} gives wrong results on ${backend.info.description} with ${row.wrong} (sampled error ${row.sampledErr})`);
     o.free();
     rows.push(row);
     console.log(`  ${JSON.stringify(row)}`); // progress, and what survives a crash later in the suite
   }
+  if (gpu && opts.tuning && opts.variants === 'all') {
+    const table: MatmulTuning = { adapter: backend.info.description, date: new Date().toISOString(), source: 'node dist/node/bench.js matmul --variants all', shapes: tuned };
+    writeFileSync(opts.tuning, renderTuning(table));
+    console.log(`matmul bench: per-shape winners → ${opts.tuning}`);
+  }
   return { timing: `${timerKind(backend)}; median of ${gpu ? DEFAULT_TIMING.repeats : 3} batches, each ≥ ${gpu ? DEFAULT_TIMING.minBatchSeconds : 0.2} s of back-to-back runs, after warm-up`, rows };
+}
+
+/** The source text of src/backend/webgpu/kernels/matmul-tuning.ts for a table. */
+export function renderTuning(t: MatmulTuning): string {
+  const str = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const entry = (s: TunedShape) =>
+    `    { m: ${s.m}, n: ${s.n}, k: ${s.k}, batch: ${s.batch}, transA: ${s.transA}, transB: ${s.transB}, bDtype: ${str(s.bDtype)}, variant: ${str(s.variant)}, vec: ${s.vec}, gflops: ${s.gflops} },`;
+  return [
+    '// Which variant of the tiled matmul kernel runs which shape: per measured shape, the',
+    '// fastest correct one (planMatmul takes the nearest measured shape). Written by the',
+    '// matmul benchmark: `node dist/node/bench.js matmul --device webgpu --variants all --tuning',
+    '// src/backend/webgpu/kernels/matmul-tuning.ts` on the GPU to tune for.',
+    "import type { MatmulTuning } from './matmul.js';",
+    '',
+    'export const MATMUL_TUNING: MatmulTuning = {',
+    `  adapter: ${str(t.adapter)},`,
+    `  date: ${str(t.date)},`,
+    `  source: ${str(t.source)},`,
+    '  shapes: [',
+    ...t.shapes.map(entry),
+    '  ],',
+    '};',
+    '',
+  ].join('\n');
 }

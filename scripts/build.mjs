@@ -2,7 +2,7 @@
 // as generated TS modules (so one import carries them, in Node and the browser), then
 // esbuild bundles for Node and the browser and tsc declaration files.
 //
-//   node scripts/build.mjs [--no-types] [--only-generated]
+//   node scripts/build.mjs [--no-types] [--only-generated] [--only-web]
 import { readdir, readFile, writeFile, mkdir, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
@@ -72,9 +72,10 @@ async function embedShaders() {
   );
 }
 
+const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning', legalComments: 'none' };
+
 async function bundle() {
   const esbuild = await import('esbuild');
-  const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning', legalComments: 'none' };
   const nodeEntries = { index: 'src/node.ts', cli: 'src/cli/main.ts' };
   if (existsSync(join(root, 'bench/main.ts'))) nodeEntries.bench = 'bench/main.ts';
   await esbuild.build({
@@ -93,8 +94,16 @@ async function bundle() {
     platform: 'browser',
     absWorkingDir: root,
   });
-  if (existsSync(join(root, 'web/main.ts'))) {
-    await esbuild.build({ ...common, entryPoints: { main: 'web/main.ts' }, outdir: 'dist/web', platform: 'browser', absWorkingDir: root });
+  if (existsSync(join(root, 'web/main.ts'))) await buildWeb(esbuild);
+}
+
+/** The training page: web/main.ts (UI) and web/worker.ts (training) bundled, web/*.html and *.css copied, into dist/web. */
+async function buildWeb(esbuild) {
+  const entryPoints = { main: 'web/main.ts' };
+  if (existsSync(join(root, 'web/worker.ts'))) entryPoints.worker = 'web/worker.ts';
+  await esbuild.build({ ...common, entryPoints, outdir: 'dist/web', platform: 'browser', absWorkingDir: root });
+  for (const f of await readdir(join(root, 'web'))) {
+    if (f.endsWith('.html') || f.endsWith('.css')) await writeAtomic(join(root, 'dist/web', f), await readFile(join(root, 'web', f), 'utf8'));
   }
 }
 
@@ -122,6 +131,12 @@ async function withLock(fn) {
 }
 
 const t0 = Date.now();
+if (args.has('--only-web')) {
+  // The page alone (tests rebuild it; the generated modules exist once vitest's setup has run).
+  await buildWeb(await import('esbuild'));
+  console.log(`build: web page in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  process.exit(0);
+}
 const mods = await withLock(async () => {
   const m = await buildWasm();
   await embedShaders();

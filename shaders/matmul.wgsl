@@ -7,8 +7,9 @@
 // at element b·stride (stride 0 broadcasts one matrix). B is read as u32 words: f32 bits
 // (B_DTYPE 0), or two bf16 (1) / f16 (2) values per word, element 2e in the low half.
 //
-// Every output is one fma chain over kk in increasing order (the `tiled` kernel), or a
-// fixed-order sum of fixed k-slices (`skinny`): results never depend on scheduling.
+// Every output is one fma chain over kk in increasing order (the `tiled` kernel: the same
+// chain in every variant of it, so variants agree bit for bit), or a fixed-order sum of
+// fixed k-slices (`skinny`): results never depend on scheduling.
 
 struct Params {
   m: u32,
@@ -22,6 +23,9 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
+// `tiled` also binds A and B a second time, read as vectors (see VEC_A, VEC_B).
+@group(0) @binding(4) var<storage, read> a4: array<vec4f>;
+@group(0) @binding(5) var<storage, read> b2: array<vec2u>;
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -51,64 +55,173 @@ fn load_b(base: u32, kk: u32, col: u32) -> f32 {
   return b_elem(base + kk * p.n + col);
 }
 
-// ── tiled: one workgroup of T×T threads computes an 8T×8T output tile ─────────────────
-// K advances in tiles of T, staged k-major in workgroup memory (tile_a[buf][kk][row quad],
-// tile_b[buf][kk][col quad]) and double-buffered: the next K-tile is fetched into
-// registers while the current one is multiplied, so there is one barrier per K-tile.
-// Thread (tx, ty) owns rows {4ty+r, 4T+4ty+r} × cols {4tx+c, 4T+4tx+c}, r, c < 4: its
-// shared-memory reads are whole quads (two of A, two of B per kk, for 64 fma).
-// Global loads: each thread fetches 2 quads of A and 2 of B per K-tile, a quad being 4
-// elements along m (or n) at one kk; tiles inside the matrices skip the bounds checks.
-// The staging arrays are sized for T = 16 and indexed [buf][kk][quad], so that once the
-// kk loop is unrolled every index clamp (WebGPU's robustness) is constant or loop-invariant.
+// ── tiled: one workgroup of WX×WY threads computes a (TM·WY)×(8·WX) output tile ─────
+// Thread (tx, ty) owns TM rows × 8 columns: rows 4ty+r (and 4WY+4ty+r when TM = 8) ×
+// columns 4tx+c and 4WX+4tx+c, r, c < 4. K advances in tiles of BK, staged k-major in
+// workgroup memory and double-buffered: tile_a[kk][32·buf + q] holds opA at rows 4q..4q+3
+// of the tile and depth k0+kk (tile_b likewise for columns), so one barrier per K-tile
+// suffices, and per kk a thread reads TM/4 quads of A and 2 of B for 2·TM vec4 fma. Once
+// the kk loop is unrolled the kk indices are constant and the quad indices loop-invariant,
+// so WebGPU's index clamps cost nothing inside it.
+//
+// Loading: each operand's K-tile is cut into quads of 4 elements along the operand's
+// contiguous axis (k for A, m with TRANS_A; n for B, k with TRANS_B), numbered so that
+// consecutive threads read consecutive quads; each thread owns at most two per operand.
+// Tiles inside the matrices skip the bounds checks, and with VEC_A / VEC_B read each quad
+// as one vector through a4 / b2 (the wrapper sets these only when every quad is aligned).
+// STAGED holds the next K-tile in registers during the multiply, so its load latency hides
+// behind it; otherwise it is stored right away (fewer live registers, more waiting).
 
-override T: u32 = 16u; // 8 or 16
-const T_MAX: u32 = 16u;
+override TM: u32 = 8u; // rows per thread: 4 or 8
+override WX: u32 = 16u; // threads along n: 8 or 16
+override WY: u32 = 16u; // threads along m, TM·WY ≤ 128
+override BK: u32 = 8u; // K-tile depth: 8 or 16
+override STAGED: bool = true;
+override VEC_A: bool = false;
+override VEC_B: bool = false;
 
-var<workgroup> tile_a: array<array<array<vec4f, 2u * T_MAX>, T_MAX>, 2>;
-var<workgroup> tile_b: array<array<array<vec4f, 2u * T_MAX>, T_MAX>, 2>;
+/// Quads of one buffer of a tile row: 128 elements, the widest tile side.
+const BUF_QUADS: u32 = 32u;
 
-/// Position (kq, q) within the K-tile of this thread's chunk h ∈ {0, 1}: kk = kq and
-/// quad q along m (or n). For an operand contiguous along m (n), consecutive threads
-/// take consecutive quads. For one contiguous along k, each warp takes 8 kk × 4 quads:
-/// global reads stay within 32-byte runs of a row, and each quarter-warp's stores hit
-/// 2 k-rows × 4 quads (a 2-way bank conflict instead of 8-way).
-fn chunk(lid: u32, h: u32, k_contiguous: bool) -> vec2u {
-  if (!k_contiguous) {
-    let c = lid + h * T * T;
-    return vec2u(c / (2u * T), c % (2u * T));
-  }
-  let lane = lid % 32u;
-  let g = lid / 32u + h * (T * T / 32u);
-  let kq = (lane & 1u) + 2u * ((lane >> 3u) & 3u) + 8u * (g % (T / 8u));
-  let q = ((lane >> 1u) & 3u) + 4u * (g / (T / 8u));
-  return vec2u(kq, q);
+var<workgroup> tile_a: array<array<vec4f, 2u * BUF_QUADS>, BK>;
+var<workgroup> tile_b: array<array<vec4f, 2u * BUF_QUADS>, BK>;
+
+/// Quads in one K-tile of each operand.
+fn quads_a() -> u32 { return TM * WY * BK / 4u; }
+fn quads_b() -> u32 { return 2u * WX * BK; }
+
+/// Whether thread `lid` loads quad lid + h·threads (h ∈ {0, 1}); constant unless the quads
+/// do not fill that round of threads.
+fn owns(lid: u32, h: u32, quads: u32) -> bool {
+  let threads = WX * WY;
+  if (quads >= (h + 1u) * threads) { return true; }
+  if (quads <= h * threads) { return false; }
+  return lid + h * threads < quads;
 }
 
-/// opA[row..row+3, kk]; `checked` zero-fills outside m×k (edge tiles).
-fn a_quad(base: u32, row: u32, kk: u32, checked: bool) -> vec4f {
-  if (checked) {
-    return vec4f(load_a(base, row, kk), load_a(base, row + 1u, kk), load_a(base, row + 2u, kk), load_a(base, row + 3u, kk));
-  }
+/// Tile-relative (row, kk) of the first element of A's quad c.
+fn a_chunk(c: u32) -> vec2u {
   if (TRANS_A) {
-    let e = base + kk * p.m + row;
-    return vec4f(a[e], a[e + 1u], a[e + 2u], a[e + 3u]);
+    let per_kk = TM * WY / 4u;
+    return vec2u(4u * (c % per_kk), c / per_kk);
   }
-  let e = base + row * p.k + kk;
-  return vec4f(a[e], a[e + p.k], a[e + 2u * p.k], a[e + 3u * p.k]);
+  let per_row = BK / 4u;
+  return vec2u(c / per_row, 4u * (c % per_row));
 }
 
-/// opB[kk, col..col+3]; `checked` zero-fills outside k×n (edge tiles).
-fn b_quad(base: u32, kk: u32, col: u32, checked: bool) -> vec4f {
-  if (checked) {
-    return vec4f(load_b(base, kk, col), load_b(base, kk, col + 1u), load_b(base, kk, col + 2u), load_b(base, kk, col + 3u));
-  }
+/// Tile-relative (kk, col) of the first element of B's quad c.
+fn b_chunk(c: u32) -> vec2u {
   if (TRANS_B) {
-    let e = base + col * p.k + kk;
-    return vec4f(b_elem(e), b_elem(e + p.k), b_elem(e + 2u * p.k), b_elem(e + 3u * p.k));
+    let per_col = BK / 4u;
+    return vec2u(4u * (c % per_col), c / per_col);
   }
-  let e = base + kk * p.n + col;
+  let per_kk = 2u * WX;
+  return vec2u(c / per_kk, 4u * (c % per_kk));
+}
+
+/// opA at (row, kk) and the next 3 elements along A's contiguous axis; `fast`: all inside m×k.
+fn a_quad(base: u32, row: u32, kk: u32, fast: bool) -> vec4f {
+  if (!fast) {
+    let d = select(vec2u(0u, 1u), vec2u(1u, 0u), TRANS_A); // (Δrow, Δkk)
+    return vec4f(load_a(base, row, kk), load_a(base, row + d.x, kk + d.y), load_a(base, row + 2u * d.x, kk + 2u * d.y), load_a(base, row + 3u * d.x, kk + 3u * d.y));
+  }
+  let e = select(base + row * p.k + kk, base + kk * p.m + row, TRANS_A);
+  if (VEC_A) { return a4[e / 4u]; }
+  return vec4f(a[e], a[e + 1u], a[e + 2u], a[e + 3u]);
+}
+
+/// opB at (kk, col) and the next 3 elements along B's contiguous axis; `fast`: all inside k×n.
+fn b_quad(base: u32, kk: u32, col: u32, fast: bool) -> vec4f {
+  if (!fast) {
+    let d = select(vec2u(0u, 1u), vec2u(1u, 0u), TRANS_B); // (Δkk, Δcol)
+    return vec4f(load_b(base, kk, col), load_b(base, kk + d.x, col + d.y), load_b(base, kk + 2u * d.x, col + 2u * d.y), load_b(base, kk + 3u * d.x, col + 3u * d.y));
+  }
+  let e = select(base + kk * p.n + col, base + col * p.k + kk, TRANS_B);
+  if (VEC_B) { return b_vec(e); }
   return vec4f(b_elem(e), b_elem(e + 1u), b_elem(e + 2u), b_elem(e + 3u));
+}
+
+/// Elements e..e+3 of B (e a multiple of 4) from whole words: two f32 pairs, or one pair of packed halves.
+fn b_vec(e: u32) -> vec4f {
+  if (B_DTYPE == 0u) { return bitcast<vec4f>(vec4u(b2[e / 2u], b2[e / 2u + 1u])); }
+  let w = b2[e / 4u];
+  if (B_DTYPE == 1u) { return bitcast<vec4f>(vec4u(w.x << 16u, w.x & 0xffff0000u, w.y << 16u, w.y & 0xffff0000u)); }
+  return vec4f(unpack2x16float(w.x), unpack2x16float(w.y));
+}
+
+/// Stores A's quad at tile-relative `at` = (row, kk) into buffer `buf`.
+fn put_a(buf: u32, at: vec2u, v: vec4f) {
+  let q = BUF_QUADS * buf + at.x / 4u;
+  if (TRANS_A) {
+    tile_a[at.y][q] = v;
+    return;
+  }
+  let r = at.x % 4u;
+  tile_a[at.y][q][r] = v.x;
+  tile_a[at.y + 1u][q][r] = v.y;
+  tile_a[at.y + 2u][q][r] = v.z;
+  tile_a[at.y + 3u][q][r] = v.w;
+}
+
+/// Stores B's quad at tile-relative `at` = (kk, col) into buffer `buf`.
+fn put_b(buf: u32, at: vec2u, v: vec4f) {
+  let q = BUF_QUADS * buf + at.y / 4u;
+  if (!TRANS_B) {
+    tile_b[at.x][q] = v;
+    return;
+  }
+  let c = at.y % 4u;
+  tile_b[at.x][q][c] = v.x;
+  tile_b[at.x + 1u][q][c] = v.y;
+  tile_b[at.x + 2u][q][c] = v.z;
+  tile_b[at.x + 3u][q][c] = v.w;
+}
+
+/// One thread's share of a K-tile: quads lid and lid + threads of each operand (0 where not owned).
+struct Share {
+  a0: vec4f,
+  a1: vec4f,
+  b0: vec4f,
+  b1: vec4f,
+}
+
+/// Loads this thread's share of the K-tile at depth k0 for workgroup `wid`.
+fn fetch(lid: u32, wid: vec3u, k0: u32) -> Share {
+  let threads = WX * WY;
+  let row0 = wid.y * TM * WY;
+  let col0 = wid.x * 8u * WX;
+  let base_a = wid.z * p.stride_a;
+  let base_b = wid.z * p.stride_b;
+  let full_k = k0 + BK <= p.k;
+  let fast_a = full_k && row0 + TM * WY <= p.m;
+  let fast_b = full_k && col0 + 8u * WX <= p.n;
+  var s = Share(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+  if (owns(lid, 0u, quads_a())) {
+    let at = a_chunk(lid);
+    s.a0 = a_quad(base_a, row0 + at.x, k0 + at.y, fast_a);
+  }
+  if (owns(lid, 1u, quads_a())) {
+    let at = a_chunk(lid + threads);
+    s.a1 = a_quad(base_a, row0 + at.x, k0 + at.y, fast_a);
+  }
+  if (owns(lid, 0u, quads_b())) {
+    let at = b_chunk(lid);
+    s.b0 = b_quad(base_b, k0 + at.x, col0 + at.y, fast_b);
+  }
+  if (owns(lid, 1u, quads_b())) {
+    let at = b_chunk(lid + threads);
+    s.b1 = b_quad(base_b, k0 + at.x, col0 + at.y, fast_b);
+  }
+  return s;
+}
+
+/// Stores this thread's share into buffer `buf` of the staging tiles.
+fn stash(lid: u32, buf: u32, s: Share) {
+  let threads = WX * WY;
+  if (owns(lid, 0u, quads_a())) { put_a(buf, a_chunk(lid), s.a0); }
+  if (owns(lid, 1u, quads_a())) { put_a(buf, a_chunk(lid + threads), s.a1); }
+  if (owns(lid, 0u, quads_b())) { put_b(buf, b_chunk(lid), s.b0); }
+  if (owns(lid, 1u, quads_b())) { put_b(buf, b_chunk(lid + threads), s.b1); }
 }
 
 /// Writes the in-bounds part of out[row, col..col+3].
@@ -121,37 +234,17 @@ fn store_quad(base: u32, row: u32, col: u32, v: vec4f) {
   if (col + 3u < p.n) { out[at + 3u] = v.w; }
 }
 
-@compute @workgroup_size(T * T)
+@compute @workgroup_size(WX * WY)
 fn tiled(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
-  let tx = lid % T;
-  let ty = lid / T;
-  let row0 = wid.y * 8u * T;
-  let col0 = wid.x * 8u * T;
-  let base_a = wid.z * p.stride_a;
-  let base_b = wid.z * p.stride_b;
-  let tiles = (p.k + T - 1u) / T;
-  // Edge tiles (in m or n, or the last K-tile when T ∤ k) need bounds checks.
-  let a_inside = row0 + 8u * T <= p.m;
-  let b_inside = col0 + 8u * T <= p.n;
+  let tx = lid % WX;
+  let ty = lid / WX;
+  let tiles = (p.k + BK - 1u) / BK;
 
-  // This thread's two chunks of each operand: (kq, q) within the K-tile.
-  let ca0 = chunk(lid, 0u, !TRANS_A);
-  let ca1 = chunk(lid, 1u, !TRANS_A);
-  let cb0 = chunk(lid, 0u, TRANS_B);
-  let cb1 = chunk(lid, 1u, TRANS_B);
-
-  let full_k0 = T <= p.k;
-  var ra0 = a_quad(base_a, row0 + 4u * ca0.y, ca0.x, !(a_inside && full_k0));
-  var ra1 = a_quad(base_a, row0 + 4u * ca1.y, ca1.x, !(a_inside && full_k0));
-  var rb0 = b_quad(base_b, cb0.x, col0 + 4u * cb0.y, !(b_inside && full_k0));
-  var rb1 = b_quad(base_b, cb1.x, col0 + 4u * cb1.y, !(b_inside && full_k0));
-  tile_a[0][ca0.x][ca0.y] = ra0;
-  tile_a[0][ca1.x][ca1.y] = ra1;
-  tile_b[0][cb0.x][cb0.y] = rb0;
-  tile_b[0][cb1.x][cb1.y] = rb1;
+  var share = fetch(lid, wid, 0u);
+  stash(lid, 0u, share);
   workgroupBarrier();
 
-  // acc{r}{h}: row 4ty+r (r < 4) or 4T+4ty+r−4 (r ≥ 4), cols 4tx.. (h = 0) or 4T+4tx.. (h = 1).
+  // acc{r}{h}: row 4ty+r (r < 4) or 4WY+4ty+r−4 (r ≥ 4, TM = 8 only), columns 4tx.. (h = 0) or 4WX+4tx.. (h = 1).
   var acc00 = vec4f(0.0); var acc01 = vec4f(0.0);
   var acc10 = vec4f(0.0); var acc11 = vec4f(0.0);
   var acc20 = vec4f(0.0); var acc21 = vec4f(0.0);
@@ -165,50 +258,46 @@ fn tiled(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     let cur = t & 1u;
     let has_next = t + 1u < tiles;
     if (has_next) {
-      let k0 = (t + 1u) * T;
-      let full_k = k0 + T <= p.k;
-      ra0 = a_quad(base_a, row0 + 4u * ca0.y, k0 + ca0.x, !(a_inside && full_k));
-      ra1 = a_quad(base_a, row0 + 4u * ca1.y, k0 + ca1.x, !(a_inside && full_k));
-      rb0 = b_quad(base_b, k0 + cb0.x, col0 + 4u * cb0.y, !(b_inside && full_k));
-      rb1 = b_quad(base_b, k0 + cb1.x, col0 + 4u * cb1.y, !(b_inside && full_k));
+      share = fetch(lid, wid, (t + 1u) * BK);
+      if (!STAGED) { stash(lid, cur ^ 1u, share); }
     }
-    for (var kk = 0u; kk < T; kk++) {
-      let a0 = tile_a[cur][kk][ty];
-      let a1 = tile_a[cur][kk][T + ty];
-      let b0 = tile_b[cur][kk][tx];
-      let b1 = tile_b[cur][kk][T + tx];
+    let qa = BUF_QUADS * cur + ty;
+    let qb = BUF_QUADS * cur + tx;
+    for (var kk = 0u; kk < BK; kk++) {
+      let a0 = tile_a[kk][qa];
+      let b0 = tile_b[kk][qb];
+      let b1 = tile_b[kk][qb + WX];
       acc00 = fma(vec4f(a0.x), b0, acc00); acc01 = fma(vec4f(a0.x), b1, acc01);
       acc10 = fma(vec4f(a0.y), b0, acc10); acc11 = fma(vec4f(a0.y), b1, acc11);
       acc20 = fma(vec4f(a0.z), b0, acc20); acc21 = fma(vec4f(a0.z), b1, acc21);
       acc30 = fma(vec4f(a0.w), b0, acc30); acc31 = fma(vec4f(a0.w), b1, acc31);
-      acc40 = fma(vec4f(a1.x), b0, acc40); acc41 = fma(vec4f(a1.x), b1, acc41);
-      acc50 = fma(vec4f(a1.y), b0, acc50); acc51 = fma(vec4f(a1.y), b1, acc51);
-      acc60 = fma(vec4f(a1.z), b0, acc60); acc61 = fma(vec4f(a1.z), b1, acc61);
-      acc70 = fma(vec4f(a1.w), b0, acc70); acc71 = fma(vec4f(a1.w), b1, acc71);
+      if (TM == 8u) {
+        let a1 = tile_a[kk][qa + WY];
+        acc40 = fma(vec4f(a1.x), b0, acc40); acc41 = fma(vec4f(a1.x), b1, acc41);
+        acc50 = fma(vec4f(a1.y), b0, acc50); acc51 = fma(vec4f(a1.y), b1, acc51);
+        acc60 = fma(vec4f(a1.z), b0, acc60); acc61 = fma(vec4f(a1.z), b1, acc61);
+        acc70 = fma(vec4f(a1.w), b0, acc70); acc71 = fma(vec4f(a1.w), b1, acc71);
+      }
     }
-    if (has_next) {
-      let nxt = cur ^ 1u;
-      tile_a[nxt][ca0.x][ca0.y] = ra0;
-      tile_a[nxt][ca1.x][ca1.y] = ra1;
-      tile_b[nxt][cb0.x][cb0.y] = rb0;
-      tile_b[nxt][cb1.x][cb1.y] = rb1;
-    }
+    if (has_next && STAGED) { stash(lid, cur ^ 1u, share); }
     workgroupBarrier();
   }
 
   let base_o = wid.z * p.stride_out;
-  let r_lo = row0 + 4u * ty;
-  let r_hi = row0 + 4u * T + 4u * ty;
-  let c_lo = col0 + 4u * tx;
-  let c_hi = col0 + 4u * T + 4u * tx;
+  let r_lo = wid.y * TM * WY + 4u * ty;
+  let c_lo = wid.x * 8u * WX + 4u * tx;
+  let c_hi = c_lo + 4u * WX;
   store_quad(base_o, r_lo, c_lo, acc00); store_quad(base_o, r_lo, c_hi, acc01);
   store_quad(base_o, r_lo + 1u, c_lo, acc10); store_quad(base_o, r_lo + 1u, c_hi, acc11);
   store_quad(base_o, r_lo + 2u, c_lo, acc20); store_quad(base_o, r_lo + 2u, c_hi, acc21);
   store_quad(base_o, r_lo + 3u, c_lo, acc30); store_quad(base_o, r_lo + 3u, c_hi, acc31);
-  store_quad(base_o, r_hi, c_lo, acc40); store_quad(base_o, r_hi, c_hi, acc41);
-  store_quad(base_o, r_hi + 1u, c_lo, acc50); store_quad(base_o, r_hi + 1u, c_hi, acc51);
-  store_quad(base_o, r_hi + 2u, c_lo, acc60); store_quad(base_o, r_hi + 2u, c_hi, acc61);
-  store_quad(base_o, r_hi + 3u, c_lo, acc70); store_quad(base_o, r_hi + 3u, c_hi, acc71);
+  if (TM == 8u) {
+    let r_hi = r_lo + 4u * WY;
+    store_quad(base_o, r_hi, c_lo, acc40); store_quad(base_o, r_hi, c_hi, acc41);
+    store_quad(base_o, r_hi + 1u, c_lo, acc50); store_quad(base_o, r_hi + 1u, c_hi, acc51);
+    store_quad(base_o, r_hi + 2u, c_lo, acc60); store_quad(base_o, r_hi + 2u, c_hi, acc61);
+    store_quad(base_o, r_hi + 3u, c_lo, acc70); store_quad(base_o, r_hi + 3u, c_hi, acc71);
+  }
 }
 
 // ── skinny: few rows (decode, m ≤ 16), memory-bound on B ─────────────────────────────

@@ -10,3 +10,4 @@ export { AdamW, type AdamWOptions, type AdamWState } from './optim/adamw.js';
 export * from './text/index.js';
 export * from './vision/index.js';
 export * from './train/index.js';
+export * from './models/qwen2vl/index.js';

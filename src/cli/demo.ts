@@ -1,96 +1,78 @@
-// `mede2 demo`: the foundation smoke run until Stage I lands — trains a tiny character
-// model (embedding → RMSNorm → SwiGLU MLP → LM head, cross-entropy, AdamW with clipping)
-// on a few medical sentences with whichever backend is selected, and reports loss before
-// and after, throughput, peak memory and a greedy continuation.
+// `mede2 demo`: Stage I ("elicit") end to end on the bundled tiny Qwen2.5-VL and the bundled
+// text-only medical reasoning cases: eval loss and answer accuracy before, supervised
+// fine-tuning on <think>…</think><answer>…</answer> replies, then both again.
+import { fileURLToPath } from 'node:url';
 import type { Command } from './command.js';
 import { numberOption, parseCommandArgs } from './args.js';
 import { parseDeviceChoice } from '../backend/select.js';
 import { Runtime } from '../tensor/runtime.js';
-import { backward } from '../tensor/autograd.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { AdamW } from '../optim/adamw.js';
-import { fmtBytes } from '../util/format.js';
-import { Rng } from '../util/rng.js';
+import { dirFileSet } from '../io/fileset.js';
+import { loadQwenVL } from '../models/qwen2vl/load.js';
+import { Tokenizer } from '../text/index.js';
+import { readSftJsonl, tokenizeSft, formatIssue } from '../train/data/index.js';
+import { SftTrainer } from '../train/sft.js';
+import { Progress, fmtDuration } from '../train/progress.js';
+import { answerAccuracy, answerCases } from '../eval/answers.js';
 
-const CORPUS = [
-  'chest x-ray shows a right lower lobe consolidation consistent with pneumonia. ',
-  'the heart size is normal and there is no pleural effusion. ',
-  'ct of the head shows no acute intracranial hemorrhage. ',
-  'mri demonstrates a well circumscribed lesion in the left temporal lobe. ',
-  'the lungs are clear and there is no pneumothorax. ',
-].join('');
+const DEMO = fileURLToPath(new URL('../../demo/', import.meta.url));
 
 export const demo: Command = {
   name: 'demo',
-  summary: 'train a tiny character model on medical sentences (foundation smoke run)',
-  usage: 'usage: mede2 demo [--device auto|webgpu|wasm] [--steps 150] [--dim 64]',
+  summary: 'Stage I on the bundled tiny Qwen2.5-VL: accuracy before and after SFT on medical reasoning cases',
+  usage: 'usage: mede2 demo [--device auto|webgpu|wasm] [--epochs 3] [--lr 2e-3] [--eval-cases 24]',
   async run(argv) {
-    const { values } = parseCommandArgs(argv, { device: { type: 'string' }, steps: { type: 'string' }, dim: { type: 'string' } });
-    const steps = numberOption('steps', values.steps, 150)!;
-    const D = numberOption('dim', values.dim, 64)!;
-    const rt = await Runtime.create(parseDeviceChoice(values.device));
-    const { ops } = rt;
-    console.log(`backend: ${rt.backend.info.kind} — ${rt.backend.info.description}`);
-
-    const chars = [...new Set(CORPUS)].sort();
-    const V = chars.length;
-    const ids = [...CORPUS].map((c) => chars.indexOf(c));
-    const T = ids.length - 1;
-    const inputs = rt.keep(rt.tensor(ids.slice(0, T), [T], 'i32'));
-    const targets = rt.keep(rt.tensor(ids.slice(1), [T], 'i32'));
-    const H = 4 * D;
-    const rng = new Rng(1);
-    const uniform = (n: number, a: number) => rng.uniformArray(n, -a, a);
-    const p = {
-      emb: rt.parameter(uniform(V * D, 0.5), [V, D], 'embed'),
-      norm: rt.parameter(new Float32Array(D).fill(1), [D], 'norm'),
-      gate: rt.parameter(uniform(H * D, 1 / Math.sqrt(D)), [H, D], 'gate'),
-      up: rt.parameter(uniform(H * D, 1 / Math.sqrt(D)), [H, D], 'up'),
-      down: rt.parameter(uniform(D * H, 1 / Math.sqrt(H)), [D, H], 'down'),
-      head: rt.parameter(uniform(V * D, 1 / Math.sqrt(D)), [V, D], 'lm_head'),
-    };
-    const forward = (x: Tensor): Tensor => {
-      const h = ops.gatherRows(p.emb, x);
-      const n = ops.rmsNorm(h, p.norm, 1e-6);
-      const m = ops.linear(ops.swiglu(ops.linear(n, p.gate), ops.linear(n, p.up)), p.down);
-      return ops.linear(ops.add(h, m), p.head);
-    };
-    const evalLoss = () => rt.scopeAsync(() => rt.noGrad(() => ops.crossEntropy(forward(inputs), targets)).item());
-
-    const opt = new AdamW(Object.values(p), { lr: 3e-3, weightDecay: 0.0, maxGradNorm: 1.0 });
-    const before = await evalLoss();
-    console.log(`tokens ${T}, vocab ${V}, parameters ${Object.values(p).reduce((s, t) => s + t.size, 0)}, loss before ${before.toFixed(4)} (uniform guess ${Math.log(V).toFixed(4)})`);
-    rt.backend.resetPeak();
+    const { values } = parseCommandArgs(argv, { device: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' }, 'eval-cases': { type: 'string' } });
+    const epochs = numberOption('epochs', values.epochs, 3)!;
+    const lr = numberOption('lr', values.lr, 2e-3)!;
+    const nEval = numberOption('eval-cases', values['eval-cases'], 24)!;
     const t0 = performance.now();
-    for (let step = 1; step <= steps; step++) {
-      const loss = rt.scope(() => {
-        const l = ops.crossEntropy(forward(inputs), targets);
-        backward(l);
-        return l;
-      });
-      opt.step();
-      opt.zeroGrad();
-      if (step % 25 === 0 || step === steps) {
-        const v = await loss.item();
-        const s = (performance.now() - t0) / 1000;
-        console.log(`step ${String(step).padStart(4)}  loss ${v.toFixed(4)}  ${((step * T) / s).toFixed(0)} tok/s  peak ${fmtBytes(rt.memory().peakBytes)}`);
-      }
-      loss.release();
+    const rt = await Runtime.create(parseDeviceChoice(values.device));
+    console.log(`backend: ${rt.backend.info.kind} — ${rt.backend.info.description}`);
+    const model = await loadQwenVL(rt, dirFileSet(`${DEMO}model`), { freeze: { vision: true, merger: true } });
+    const tokenizer = await Tokenizer.fromFile(`${DEMO}model`);
+    const train = await readSftJsonl(`${DEMO}data/train.jsonl`);
+    const evalData = await readSftJsonl(`${DEMO}data/eval.jsonl`);
+    for (const issue of [...train.issues, ...evalData.issues]) console.warn(formatIssue(issue));
+    const tok = (examples: typeof train.examples) => tokenizeSft(examples, tokenizer, { maxLen: 512, truncation: 'right' });
+    const trainSet = tok(train.examples);
+    const evalSet = tok(evalData.examples);
+    const params = model.trainable().reduce((s, t) => s + t.size, 0);
+    console.log(`model: tiny Qwen2.5-VL, ${params} trainable parameters (vision frozen); data: ${trainSet.samples.length} training cases, ${evalSet.samples.length} eval cases`);
+
+    const trainer = new SftTrainer(model, trainSet.samples, {
+      lr,
+      schedule: 'cosine',
+      epochs,
+      batchTokens: 1024,
+      gradAccum: 1,
+      warmup: { ratio: 0.05 },
+      weightDecay: 0,
+      maxGradNorm: 1,
+      seed: 42,
+    });
+    const cases = answerCases(evalData.examples).slice(0, nEval);
+    const measure = async (label: string) => {
+      const { loss } = await trainer.evaluate(evalSet.samples);
+      const { accuracy, results } = await answerAccuracy(model, tokenizer, cases, { maxNewTokens: 96 });
+      if (process.env.DEMO_DEBUG) for (const r of results) console.log(r.expected, r.got, JSON.stringify(r.text.slice(-120)));
+      console.log(`${label}: eval loss ${loss.toFixed(4)}, answer accuracy ${(100 * accuracy).toFixed(1)}% on ${cases.length} cases`);
+      console.log(`  sample reply: ${JSON.stringify(results[0]?.text.slice(0, 240))}`);
+      return { loss, accuracy };
+    };
+    const before = await measure('before Stage I');
+    const progress = new Progress(trainer.totalSteps);
+    while (!trainer.done) {
+      const r = await trainer.train();
+      if (r.step % 10 === 0 || trainer.done) console.log(progress.line(r));
     }
-    const after = await evalLoss();
-    // Greedy continuation: a bigram model, so each character depends only on the previous one.
-    let text = 'chest x-ray ';
-    for (let i = 0; i < 40; i++) {
-      const next = await rt.scopeAsync(async () => {
-        const logits = rt.noGrad(() => forward(rt.tensor([chars.indexOf(text[text.length - 1])], [1], 'i32')));
-        const row = await logits.f32();
-        return row.indexOf(Math.max(...row));
-      });
-      text += chars[next];
-    }
-    console.log(`loss after ${after.toFixed(4)} (before ${before.toFixed(4)})`);
-    console.log(`greedy continuation: "${text}"`);
-    if (!(after < before)) throw new Error('demo: the loss did not decrease — the backend is computing something wrong');
+    const after = await measure('after Stage I');
+    console.log(
+      `\nStage I: eval loss ${before.loss.toFixed(3)} → ${after.loss.toFixed(3)}, answer accuracy ${(100 * before.accuracy).toFixed(1)}% → ${(100 * after.accuracy).toFixed(1)}%` +
+        ` (${trainer.totalSteps} steps, ${progress.tokensPerSecond.toFixed(0)} tok/s, ${fmtDuration((performance.now() - t0) / 1000)} in all)`,
+    );
+    if (!(after.loss < before.loss)) throw new Error('demo: the eval loss did not decrease — something is wrong with this backend');
+    trainer.optimizer.dispose();
+    model.release();
     rt.backend.destroy();
   },
 };

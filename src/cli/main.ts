@@ -6,7 +6,11 @@ const commands: Record<string, () => Promise<Command>> = {
   info: async () => (await import('./info.js')).info,
   tokenize: async () => (await import('./tokenize.js')).tokenize,
   demo: async () => (await import('./demo.js')).demo,
+  sft: async () => (await import('./sft.js')).sft,
   preprocess: async () => (await import('./preprocess.js')).preprocess,
+  forward: async () => (await import('./forward.js')).forward,
+  generate: async () => (await import('./generate.js')).generateCommand,
+  serve: async () => (await import('./serve.js')).serve,
 };
 
 async function main(argv: string[]): Promise<number> {

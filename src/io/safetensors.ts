@@ -164,8 +164,11 @@ function compareUtf8(a: string, b: string): number {
   return x.length - y.length;
 }
 
-/** Serializes tensors (and string metadata, keys sorted) into a safetensors file. */
-export function writeSafetensors(tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>, metadata?: Record<string, string>): Uint8Array {
+/**
+ * A safetensors file as chunks to write in order: the header, then each tensor's bytes (views of
+ * the caller's data, not copies) — files over the 4 GiB a single typed array can hold included.
+ */
+export function safetensorsChunks(tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>, metadata?: Record<string, string>): Uint8Array[] {
   const entries = [...(tensors instanceof Map ? tensors.entries() : Object.entries(tensors))];
   for (const [name, t] of entries) {
     if (name === '__metadata__') fail("a tensor cannot be named '__metadata__'");
@@ -190,14 +193,21 @@ export function writeSafetensors(tensors: Record<string, TensorToWrite> | Map<st
   }
   const json = utf8.encode(`{${fields.join(',')}}`);
   const n = Math.ceil(json.length / 8) * 8;
-  const out = new Uint8Array(8 + n + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + n);
-  let at = 8 + n;
-  for (const [, t] of entries) {
-    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
-    at += t.data.byteLength;
+  const header = new Uint8Array(8 + n);
+  new DataView(header.buffer).setBigUint64(0, BigInt(n), true);
+  header.set(json, 8);
+  header.fill(0x20, 8 + json.length, 8 + n);
+  return [header, ...entries.map(([, t]) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))];
+}
+
+/** Serializes tensors (and string metadata, keys sorted) into one safetensors file in memory. */
+export function writeSafetensors(tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>, metadata?: Record<string, string>): Uint8Array {
+  const chunks = safetensorsChunks(tensors, metadata);
+  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
   }
   return out;
 }

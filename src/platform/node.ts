@@ -1,6 +1,6 @@
 // Node: WebGPU from the `webgpu` package (Dawn). The object create() returns must stay
 // referenced while its adapter is used, or the process crashes when it is collected.
-import { appendFile, mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import type { Platform } from './platform.js';
 
 let dawn: GPU | undefined;
@@ -33,6 +33,7 @@ export const nodePlatform: Platform = {
   fileSize: async (path) => (await stat(path)).size,
   isFile: (path) => stat(path).then((s) => s.isFile(), (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? false : Promise.reject(e))),
   writeFileAtomic,
+  writeChunksAtomic: writeFileAtomic,
   appendFile: (path, bytes) => appendFile(path, bytes),
   mkdirp: async (path) => {
     await mkdir(path, { recursive: true });
@@ -62,12 +63,12 @@ async function readRange(path: string, start: number, end: number): Promise<Uint
 let tempCounter = 0;
 
 /** Temp file beside the target (same file system, so rename is atomic), fsync'd before the rename. */
-async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+async function writeFileAtomic(path: string, bytes: Uint8Array | readonly Uint8Array[]): Promise<void> {
   const temp = `${path}.tmp-${process.pid}-${tempCounter++}`;
   try {
     const f = await open(temp, 'wx');
     try {
-      await f.writeFile(bytes);
+      await writeFile(f, bytes);
       await f.sync();
     } finally {
       await f.close();

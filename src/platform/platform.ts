@@ -15,6 +15,8 @@ export interface Platform {
   isFile?(path: string): Promise<boolean>;
   /** Writes bytes to a temporary file in the same folder, flushes it, then renames it over path: readers see the old or the new file, never part of one. */
   writeFileAtomic?(path: string, bytes: Uint8Array): Promise<void>;
+  /** writeFileAtomic for content given as chunks, written in order: files larger than one typed array can hold (4 GiB in Node 20). */
+  writeChunksAtomic?(path: string, chunks: readonly Uint8Array[]): Promise<void>;
   /** Appends bytes to path, creating it when missing. */
   appendFile?(path: string, bytes: Uint8Array): Promise<void>;
   /** Creates a folder and its missing parents (no error when it exists). */

@@ -2,16 +2,16 @@
 // (test/fixtures/attention/attention.json, made by tools/fixtures/attention.py).
 //   sdpa:       scaled_dot_product_attention (float64 from f32 inputs) vs our f32 kernels: ≤ 1e-5 / 2e-5
 //               relative, as against the float64 JS reference in attention.test.ts.
-//   rope_1d:    inv_freq exactly; cos/sin within 2 f32 ulps at |angle| ≤ 4e3 (4e-7 absolute); rotated q
-//               within 1e-6 of |q|max.
+//   rope_1d, mrope, vision: inv_freq exactly; cos/sin within 2 f32 ulps at |angle| ≤ 4e3 (4e-7
+//               absolute); rotated q within 1e-6 of |q|max.
 //   rope_index: position ids and deltas exactly.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { attentionGradScratchBytes } from '../../src/backend/kernels.js';
 import { parseQwenVLConfig } from '../../src/models/qwen2vl/config.js';
 import { batchRopeIndex } from '../../src/models/qwen2vl/rope_index.js';
-import type { Grid } from '../../src/models/qwen2vl/vision.js';
-import { inverseFrequencies, ropeTables } from '../../src/nn/rope.js';
+import { patchPositions, type Grid } from '../../src/models/qwen2vl/vision.js';
+import { inverseFrequencies, mropeTables, ropeTables, visionRopeTables, type RopeTables } from '../../src/nn/rope.js';
 import { downloadF32, maxRelError, testBackends } from '../helpers/backends.js';
 import { StorageScope } from '../helpers/scope.js';
 import { f32, fixture } from './fixture.js';
@@ -31,6 +31,24 @@ interface SdpaCase {
 }
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+
+/** Our tables for each rotary fixture section, from its positions (or grids) alone. */
+const TABLES: Record<'rope_1d' | 'mrope' | 'vision', () => RopeTables> = {
+  rope_1d: () => ropeTables(fixture.rope_1d.positions, fixture.rope_1d.head_dim, fixture.rope_1d.theta),
+  mrope: () => {
+    const r = fixture.mrope;
+    const n = r.positions.length / 3;
+    const axis = (a: number) => r.positions.slice(a * n, (a + 1) * n);
+    return mropeTables([axis(0), axis(1), axis(2)], r.head_dim, r.theta, r.mrope_section);
+  },
+  vision: () => {
+    const r = fixture.vision;
+    const grids: Grid[] = Array.from({ length: r.grid_thw.length / 3 }, (_, i) => r.grid_thw.slice(3 * i, 3 * i + 3) as Grid);
+    const hw = patchPositions(grids, r.spatial_merge_size);
+    return visionRopeTables(hw.filter((_, i) => i % 2 === 0), hw.filter((_, i) => i % 2 === 1), r.head_dim, r.theta);
+  },
+};
+const ROTARY = Object.keys(TABLES) as (keyof typeof TABLES)[];
 
 it('the fixture ran every section', () => {
   expect(fixture.errors).toEqual([]);
@@ -61,11 +79,11 @@ describe.each(backends)('against PyTorch on $name', ({ backend }) => {
     sc.free();
   });
 
-  it('rope kernel: transformers apply_rotary_pos_emb (Qwen2, 1-D)', async () => {
-    const r = fixture.rope_1d;
-    const tables = ropeTables(r.positions, r.head_dim, r.theta);
+  it.each(ROTARY)('rope kernel: q rotated as transformers does (%s)', async (section) => {
+    const r = fixture[section];
+    const tables = TABLES[section]();
     const q = f32(r.q);
-    const t = r.positions.length;
+    const t = tables.t;
     const h = q.length / (t * r.head_dim);
     const sc = new StorageScope(backend);
     const out = sc.output(q.length);
@@ -76,10 +94,15 @@ describe.each(backends)('against PyTorch on $name', ({ backend }) => {
 });
 
 describe('rotary tables and positions against transformers', () => {
-  it('1-D RoPE: inv_freq bit-exact, cos/sin within 2 ulps', () => {
-    const r = fixture.rope_1d;
+  it.each(['rope_1d', 'mrope'] as const)('%s: inv_freq bit-exact', (section) => {
+    const r = fixture[section];
     expect(Array.from(inverseFrequencies(r.head_dim, r.theta))).toEqual(Array.from(f32(r.inv_freq)));
-    const tables = ropeTables(r.positions, r.head_dim, r.theta);
+  });
+
+  it.each(ROTARY)('%s: cos/sin tables within 2 ulps', (section) => {
+    const r = fixture[section];
+    const tables = TABLES[section]();
+    expect(tables.cos.length).toBe(f32(r.cos).length);
     expect(maxAbsDiff(tables.cos, f32(r.cos))).toBeLessThanOrEqual(4e-7);
     expect(maxAbsDiff(tables.sin, f32(r.sin))).toBeLessThanOrEqual(4e-7);
   });

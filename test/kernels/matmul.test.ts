@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend/backend.js';
 import type { MatmulArgs, WeightDType } from '../../src/backend/kernels.js';
 import type { WebGpuBackend } from '../../src/backend/webgpu/backend.js';
-import { matmulWithPlan, type MatmulPlan } from '../../src/backend/webgpu/kernels/matmul.js';
+import {
+  DEFAULT_TILED,
+  matmulWithPlan,
+  nearestTuned,
+  planMatmul,
+  TILED_VARIANTS,
+  type MatmulPlan,
+  type TiledVariant,
+  type TunedShape,
+} from '../../src/backend/webgpu/kernels/matmul.js';
+import { MATMUL_TUNING } from '../../src/backend/webgpu/kernels/matmul-tuning.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits } from '../../src/tensor/dtype.js';
 import { downloadF32, maxRelError, randomF32, testBackends, upload } from '../helpers/backends.js';
 import { matmulRef } from '../helpers/reference.js';
@@ -155,32 +165,91 @@ describe.each(backends)('matmul on $name', ({ backend }) => {
 // Every kernel variant, whatever shape planMatmul would pick it for.
 const gpu = backends.find((b) => b.name === 'webgpu')?.backend as WebGpuBackend | undefined;
 describe.runIf(gpu)('webgpu matmul plans', () => {
-  const plans: MatmulPlan[] = [
-    { kind: 'tiled', t: 16 },
-    { kind: 'tiled', t: 8 },
+  const variants = Object.keys(TILED_VARIANTS) as TiledVariant[];
+  const tiled: MatmulPlan[] = variants.map((variant) => ({ kind: 'tiled', variant, vec: true }));
+  const skinny: MatmulPlan[] = [
     { kind: 'skinny', nc: 4 },
     { kind: 'skinny', nc: 8 },
     { kind: 'skinny', nc: 32 },
   ];
+  const plans = [...tiled, ...skinny];
+  const run = (plan: MatmulPlan) => (args: MatmulArgs) => matmulWithPlan(gpu!.ctx, args, plan);
+
+  // Edge tiles only (every load bounds-checked), batched with gaps.
   const cases = plans.flatMap((plan) =>
     TRANSPOSES.map(([transA, transB], i) => ({ plan, m: 37 - 12 * (i & 1), n: 131, k: 45 + i, transA, transB, batch: 2, bBatched: i > 1, gap: 1 })),
   );
-  it.each(cases)('$plan.kind $plan.t$plan.nc: $m×$n×$k transA=$transA transB=$transB', ({ plan, ...c }) =>
-    check(gpu!, c, (args) => matmulWithPlan(gpu!.ctx, args, plan)),
-  );
-  // Tiles wholly inside the matrices (the unchecked loads) and edge tiles in one product;
-  // a long k runs the skinny kernel's 4-term loop for every slice count.
+  it.each(cases)('$plan.kind $plan.variant$plan.nc: $m×$n×$k transA=$transA transB=$transB', ({ plan, ...c }) => check(gpu!, c, run(plan)));
+
+  // Tiles wholly inside the matrices and edge tiles in one product, several K-tiles and a
+  // K tail: aligned (every quad read as a vector; batch gaps keep the alignment) and not
+  // (unchecked scalar loads); a long k runs the skinny kernel's 4-term loop.
   const wide = plans.flatMap((plan) =>
-    TRANSPOSES.flatMap(([transA, transB]) => [
-      { plan, m: 130, n: 260, k: 50, transA, transB },
-      { plan, m: 6, n: 70, k: 700, transA, transB },
+    TRANSPOSES.flatMap(([transA, transB], i) => [
+      { plan, m: 132, n: 260, k: 52, transA, transB, batch: 2, bBatched: i % 2 === 0, gap: 4 },
+      { plan, m: 130, n: 258, k: 50, transA, transB, batch: 2, bBatched: i % 2 === 1, gap: 1 },
+      ...(plan.kind === 'skinny' ? [{ plan, m: 6, n: 70, k: 700, transA, transB }] : []),
     ]),
   );
-  it.each(wide)(
-    '$plan.kind $plan.t$plan.nc: $m×$n×$k transA=$transA transB=$transB',
-    ({ plan, ...c }) => check(gpu!, c, (args) => matmulWithPlan(gpu!.ctx, args, plan)),
+  it.each(wide)('$plan.kind $plan.variant$plan.nc: $m×$n×$k transA=$transA transB=$transB batch $batch', ({ plan, ...c }) =>
+    check(gpu!, c, run(plan)),
   );
-  it.each(plans)('$kind $t$nc: bf16 B', (plan) =>
-    check(gpu!, { m: 9, n: 70, k: 33, transB: true, batch: 2, bBatched: true, bDtype: 'bf16' }, (args) => matmulWithPlan(gpu!.ctx, args, plan)),
-  );
+
+  // Packed B through the vector loads (aligned) and through element loads (odd k).
+  const packed = plans.flatMap((plan) => [
+    { plan, m: 132, n: 132, k: 36, transB: true, batch: 2, bBatched: true, bDtype: 'bf16' as const },
+    { plan, m: 132, n: 136, k: 20, transB: false, bDtype: 'f16' as const },
+    { plan, m: 130, n: 131, k: 33, transB: false, batch: 2, bBatched: true, bDtype: 'bf16' as const },
+  ]);
+  it.each(packed)('$plan.kind $plan.variant$plan.nc: $bDtype B $m×$n×$k transB=$transB', ({ plan, ...c }) => check(gpu!, c, run(plan)));
+
+  it('tiled variants agree bit for bit, with and without vector loads (one fma chain per output, in k order)', async () => {
+    const [m, n, k] = [140, 136, 44];
+    const a = upload(gpu!, randomF32(m * k, 11));
+    const b = upload(gpu!, randomF32(k * n, 12));
+    const outs: Float32Array[] = [];
+    for (const plan of [...tiled, ...variants.map((variant): MatmulPlan => ({ kind: 'tiled', variant, vec: false }))]) {
+      const out = gpu!.alloc(m * n * 4, 'test out');
+      matmulWithPlan(gpu!.ctx, { a, b, out, batch: 1, m, n, k, transA: false, transB: true, strideA: 0, strideB: 0, strideOut: 0, bDtype: 'f32' }, plan);
+      outs.push(await downloadF32(gpu!, out, m * n));
+      gpu!.free(out);
+    }
+    for (const o of outs.slice(1)) expect(Buffer.from(o.buffer).equals(Buffer.from(outs[0].buffer))).toBe(true);
+    gpu!.free(a);
+    gpu!.free(b);
+  });
+
+  it('rejects a tiled plan the device cannot run or bind, naming the fix', () => {
+    const a = upload(gpu!, new Float32Array(20));
+    const b = upload(gpu!, new Float32Array(1));
+    const out = gpu!.alloc(20 * 4, 'test out');
+    const args: MatmulArgs = { a, b, out, batch: 1, m: 20, n: 1, k: 1, transA: false, transB: false, strideA: 0, strideB: 0, strideOut: 0, bDtype: 'f32' };
+    expect(() => matmulWithPlan(gpu!.ctx, args, { kind: 'tiled', variant: '128x128k8t256', vec: true })).toThrow(/B ≥ 8 bytes.*skinny/);
+    expect(planMatmul(args, gpu!.ctx.device.limits).kind).toBe('skinny');
+    const small = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384 };
+    const wide = { m: 4096, n: 4096, k: 4096, batch: 1, transA: false, transB: false, bDtype: 'f32' as const, gflops: 1 };
+    const tuning = { adapter: 'test', date: '', source: 'test', shapes: [{ ...wide, variant: '128x128k8t512' as const, vec: true }] };
+    expect(planMatmul({ ...args, b: a, m: 4096, n: 4, k: 4 }, small, tuning)).toEqual({ kind: 'tiled', variant: DEFAULT_TILED, vec: true });
+    for (const s of [a, b, out]) gpu!.free(s);
+  });
+});
+
+describe('matmul planning', () => {
+  const shape = (m: number, n: number, k: number, variant: TiledVariant, batch = 1): TunedShape => ({ m, n, k, batch, transA: false, transB: true, bDtype: 'f32', variant, vec: true, gflops: 1 });
+  const shapes = [shape(4096, 4096, 4096, '128x128k8t256'), shape(2048, 896, 4864, '128x64k8t128'), shape(256, 256, 256, '64x64k8t64'), shape(1024, 1024, 64, '128x128k8t512', 14)];
+  const args = (m: number, n: number, k: number, batch = 1) => ({ m, n, k, batch, transA: false, transB: true, bDtype: 'f32' }) as MatmulArgs;
+
+  it('takes a measured shape as measured, else the nearest in output tiles and k', () => {
+    expect(nearestTuned(args(2048, 896, 4864), shapes)?.variant).toBe('128x64k8t128');
+    expect(nearestTuned(args(4096, 4096, 4096), shapes)?.variant).toBe('128x128k8t256');
+    expect(nearestTuned(args(3584, 3584, 3584), shapes)?.variant).toBe('128x128k8t256');
+    expect(nearestTuned(args(2048, 1024, 8192), shapes)?.variant).toBe('128x64k8t128');
+    expect(nearestTuned(args(300, 200, 512), shapes)?.variant).toBe('64x64k8t64');
+    expect(nearestTuned(args(1024, 1024, 80, 12), shapes)?.variant).toBe('128x128k8t512');
+    expect(nearestTuned(args(64, 64, 64), [])).toBeUndefined();
+  });
+
+  it('the committed table names only existing variants', () => {
+    for (const s of MATMUL_TUNING.shapes) expect(Object.keys(TILED_VARIANTS)).toContain(s.variant);
+  });
 });

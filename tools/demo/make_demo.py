@@ -2,7 +2,7 @@
 Qwen2.5-VL that knows the medical vocabulary but not the reasoning format — the starting point
 MedE²'s Stage I assumes. Run on the GPU machine (transformers, tokenizers, torch):
 
-    python3 tools/demo/make_demo.py OUTDIR        # writes OUTDIR/demo/{model,data}
+    python3 tools/demo/make_demo.py OUTDIR [--data-only]   # writes OUTDIR/demo/{model,data}
 
   data/train.jsonl, data/eval.jsonl  {"id","question","options","reasoning","answer"} cases generated
                                      from a table of conditions and their findings
@@ -15,13 +15,9 @@ import os
 import random
 import sys
 
-import torch
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
-
 OUT = os.path.join(sys.argv[1], "demo")
+DATA_ONLY = "--data-only" in sys.argv  # the cases need no torch: regenerate them anywhere
 rng = random.Random(2025)
-torch.manual_seed(2025)
 
 CONDITIONS = {
     "pneumonia": (["fever", "productive cough", "lobar consolidation on chest X-ray", "crackles over one lobe"], "infection fills the alveoli of one lobe"),
@@ -54,7 +50,8 @@ def case(i):
     question = (f"A {rng.choice(AGES)}-year-old {rng.choice(PEOPLE)} has {shown[0]} and {shown[1]}. "
                 f"What is the most likely diagnosis?")
     reasoning = (f"The key findings are {shown[0]} and {shown[1]}. Together they point to {cond}, because {mechanism}. "
-                 f"Check: {other} would show {CONDITIONS[other][0][0]}, which is not described. So the answer is {letter}.")
+                 f"Check: {other} would show {CONDITIONS[other][0][0]}, which is not described. "
+                 f"Among the options, {cond} is {letter}. So the answer is {letter}.")
     return {"id": f"case-{i:04d}", "question": question, "options": options, "reasoning": reasoning, "answer": letter}
 
 
@@ -65,8 +62,22 @@ for name, part in (("train", cases[:300]), ("eval", cases[300:])):
         for c in part:
             f.write(json.dumps(c) + "\n")
 
+if DATA_ONLY:
+    sys.exit(0)
+
+import torch  # noqa: E402
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers  # noqa: E402
+from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration  # noqa: E402
+
+torch.manual_seed(2025)
+
 # Plain statements: the vocabulary and facts, never the question/answer format.
 statements = []
+for _ in range(3000):
+    # Lettered lists, so the model can already point at an entry by its letter.
+    names = rng.sample(NAMES, 4)
+    k = rng.randrange(4)
+    statements.append("\n".join(f"{'ABCD'[j]}. {n}" for j, n in enumerate(names)) + f"\nIn this list, {names[k]} is {'ABCD'[k]}.")
 for _ in range(3000):
     cond = rng.choice(NAMES)
     findings, mechanism = CONDITIONS[cond]
@@ -115,14 +126,14 @@ stream = []
 for s in statements:
     stream += tok.encode(s + " ").ids
 stream = torch.tensor(stream)
-for step in range(400):
+for step in range(1000):
     starts = torch.randint(0, len(stream) - 129, (32,))
     batch = torch.stack([stream[s:s + 128] for s in starts]).cuda()
     loss = model(input_ids=batch, labels=batch).loss
     opt.zero_grad()
     loss.backward()
     opt.step()
-    if step % 100 == 0 or step == 399:
+    if step % 200 == 0 or step == 999:
         print("pretrain step", step, "loss", round(loss.item(), 4))
 model.eval().to(torch.bfloat16).save_pretrained(model_dir, safe_serialization=True)
 print("vocab", vocab, "params", sum(p.numel() for p in model.parameters()))

@@ -137,7 +137,8 @@ export class QwenVL {
     this.useLora(lora);
   }
 
-  /** Attaches adapters built elsewhere (e.g. read from a PEFT adapter); the model owns them from now on. */
+  /** Attaches adapters built elsewhere (e.g. read from a PEFT adapter); the model owns them from now on and, as
+   *  PEFT does, trains only them: every base weight is frozen. */
   useLora(lora: LoraAdapters): void {
     if (this.lora) throw new Error('LoRA adapters are already attached');
     for (const [module, pair] of lora.pairs) {
@@ -145,6 +146,7 @@ export class QwenVL {
       if (!w || w.rank !== 2 || w.shape[0] !== pair.b.shape[0] || w.shape[1] !== pair.a.shape[1])
         throw new Error(`LoRA '${module}': A ${pair.a.describe()} and B ${pair.b.describe()} do not fit ${w ? w.describe() : 'any weight of this model'}`);
     }
+    for (const w of this.params.values()) w.requiresGrad = false;
     this.lora = lora;
   }
 

@@ -30,10 +30,11 @@ const MAX_S = 8;
 const DK = 16;
 const JK = 16;
 
+// d ≤ 128 tiles: the fastest of bench/attention.ts's alternatives on an H100 (bench/results/attention-h100.json).
 const t = (wg: number, tc: number, br = 64, bc = 64): AttentionTile => ({ wg, tc, br, bc });
 const TILES: Record<AttentionPass, Record<HeadDimClass, AttentionTile>> = {
-  fwd: { 32: t(128, 8), 64: t(128, 16), 96: t(128, 8), 128: t(128, 16) },
-  dq: { 32: t(128, 8), 64: t(128, 16), 96: t(128, 8), 128: t(128, 16) },
+  fwd: { 32: t(128, 8), 64: t(128, 16), 96: t(128, 8), 128: t(256, 16) },
+  dq: { 32: t(128, 8), 64: t(128, 16), 96: t(128, 8), 128: t(256, 16) },
   dkdv: { 32: t(128, 8), 64: t(128, 16), 96: t(128, 8), 128: t(256, 16) },
 };
 

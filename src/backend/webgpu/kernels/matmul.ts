@@ -1,16 +1,80 @@
-// Matrix product on WebGPU (shaders/matmul.wgsl): a register-blocked tiled kernel, and a
-// split-k kernel for the few-row products of decoding, where tiles would idle.
+// Matrix product on WebGPU (shaders/matmul.wgsl): a register-blocked tiled kernel in
+// several variants (tile geometry, K-tile depth, load scheduling), picked per shape from
+// measured timings (matmul-tuning.ts), and a split-k kernel for the few-row products of
+// decoding, where tiles would idle.
 import type { MatmulArgs, WeightDType } from '../../kernels.js';
 import { checkMatmul } from '../../args/matmul.js';
 import type { GpuContext } from '../context.js';
 import { Params } from '../params.js';
+import { MATMUL_TUNING } from './matmul-tuning.js';
 
 /**
- * How one product runs. `tiled` with t threads a side computes 8t×8t outputs per
- * workgroup (t = 16: 128×128 tiles; t = 8: 64×64 for tiny outputs); `skinny` computes
+ * One variant of the tiled kernel: wx × wy threads, each computing tm rows × 8 columns,
+ * so a workgroup computes (tm·wy)×(8·wx) outputs; K advances in tiles of bk. `staged`
+ * holds the next K-tile in registers during the multiply (else it is stored at once).
+ * Workgroup memory: 2 operands × bk × 64 quads × 16 bytes = 2 KiB per unit of bk.
+ */
+export interface TiledGeometry {
+  tm: 4 | 8;
+  wx: 8 | 16;
+  wy: 8 | 16 | 32;
+  bk: 8 | 16;
+  staged: boolean;
+}
+
+/** The tiled variants, named rows×cols, K-tile depth, threads ("e": stored early, not staged). */
+export const TILED_VARIANTS = {
+  '128x128k16t256': { tm: 8, wx: 16, wy: 16, bk: 16, staged: true }, // the first kernel's geometry: 32 KiB
+  '128x128k8t256': { tm: 8, wx: 16, wy: 16, bk: 8, staged: true }, // 16 KiB
+  '128x128k8t256e': { tm: 8, wx: 16, wy: 16, bk: 8, staged: false },
+  '128x128k8t512': { tm: 4, wx: 16, wy: 32, bk: 8, staged: true }, // 4×8 per thread
+  '128x128k8t512e': { tm: 4, wx: 16, wy: 32, bk: 8, staged: false },
+  '128x64k8t128': { tm: 8, wx: 8, wy: 16, bk: 8, staged: true },
+  '64x128k8t128': { tm: 8, wx: 16, wy: 8, bk: 8, staged: true },
+  '64x128k8t256': { tm: 4, wx: 16, wy: 16, bk: 8, staged: true },
+  '64x64k8t64': { tm: 8, wx: 8, wy: 8, bk: 8, staged: true },
+} as const satisfies Record<string, TiledGeometry>;
+
+export type TiledVariant = keyof typeof TILED_VARIANTS;
+
+/** Fits WebGPU's default limits (256 invocations, 16 KiB of workgroup memory). */
+export const DEFAULT_TILED: TiledVariant = '128x128k8t256';
+
+/**
+ * How one product runs. `tiled` runs a variant of the tiled kernel; `vec` reads the
+ * operands as vectors wherever they are aligned (see `vectorLoads`). `skinny` computes
  * 4 rows × nc columns per workgroup, splitting k over 256/nc threads per column.
  */
-export type MatmulPlan = { kind: 'tiled'; t: 8 | 16 } | { kind: 'skinny'; nc: 4 | 8 | 32 };
+export type MatmulPlan = { kind: 'tiled'; variant: TiledVariant; vec: boolean } | { kind: 'skinny'; nc: 4 | 8 | 32 };
+
+/** A measured shape and the tiled plan that ran it fastest. */
+export interface TunedShape {
+  m: number;
+  n: number;
+  k: number;
+  batch: number;
+  transA: boolean;
+  transB: boolean;
+  bDtype: WeightDType;
+  variant: TiledVariant;
+  vec: boolean;
+  gflops: number;
+}
+
+/** The table matmul-tuning.ts holds, written by the matmul benchmark. */
+export interface MatmulTuning {
+  adapter: string;
+  date: string;
+  /** How the timings were taken. */
+  source: string;
+  shapes: TunedShape[];
+}
+
+/** The device limits a tiled variant must fit. */
+export interface TiledLimits {
+  maxComputeInvocationsPerWorkgroup: number;
+  maxComputeWorkgroupStorageSize: number;
+}
 
 /** Rows up to which the split-k kernel beats tiles (it re-reads B once per 4 rows). */
 const SKINNY_MAX_M = 16;
@@ -19,42 +83,117 @@ const FULL_GPU = 256;
 
 const B_DTYPE: Record<WeightDType, number> = { f32: 0, bf16: 1, f16: 2 };
 
-// The thresholds below follow bench/results/matmul-h100.json (H100, Dawn on Vulkan).
-export function planMatmul(a: MatmulArgs): MatmulPlan {
+export const tiledThreads = (g: TiledGeometry): number => g.wx * g.wy;
+export const tiledSharedBytes = (g: TiledGeometry): number => 2 * g.bk * 64 * 16;
+
+/** Why a variant cannot run on a device with these limits, or null. */
+function unfit(g: TiledGeometry, limits: TiledLimits): string | null {
+  if (tiledThreads(g) > limits.maxComputeInvocationsPerWorkgroup)
+    return `${tiledThreads(g)} invocations per workgroup, the device allows ${limits.maxComputeInvocationsPerWorkgroup}`;
+  if (tiledSharedBytes(g) > limits.maxComputeWorkgroupStorageSize)
+    return `${tiledSharedBytes(g)} bytes of workgroup memory, the device allows ${limits.maxComputeWorkgroupStorageSize}`;
+  return null;
+}
+
+/**
+ * The tiled kernel binds A and B a second time as arrays of vec4 / vec2 words, whose
+ * bindings must hold at least one element: 16 bytes of A, 8 of B.
+ */
+const tiledBindable = (a: MatmulArgs): boolean => a.a.bytes >= 16 && a.b.bytes >= 8;
+
+/**
+ * Whether every quad the tiled kernel reads (4 elements along an operand's contiguous
+ * axis, starting at a multiple of 4 within its matrix) is 4-aligned in the storage.
+ */
+export function vectorLoads(a: MatmulArgs): { a: boolean; b: boolean } {
+  const aligned = (stride: number, extent: number) => (a.batch === 1 || stride % 4 === 0) && extent % 4 === 0;
+  return { a: aligned(a.strideA, a.transA ? a.m : a.k), b: aligned(a.strideB, a.transB ? a.k : a.n) };
+}
+
+/**
+ * The measured shape nearest to `a`: the same shape and layout if measured, else the one
+ * closest in log₂ of 128×128 output tiles (how well the workgroups fill the GPU) and,
+ * a quarter as much, in log₂ k (how much of the time the first and last K-tiles take).
+ */
+export function nearestTuned(a: MatmulArgs, shapes: readonly TunedShape[]): TunedShape | undefined {
+  const exact = shapes.find(
+    (s) => s.m === a.m && s.n === a.n && s.k === a.k && s.batch === a.batch && s.transA === a.transA && s.transB === a.transB && s.bDtype === a.bDtype,
+  );
+  if (exact) return exact;
+  const tiles = (s: { m: number; n: number; batch: number }) => Math.log2(Math.ceil(s.m / 128) * Math.ceil(s.n / 128) * Math.max(1, s.batch));
+  const distance = (s: TunedShape) => Math.abs(tiles(s) - tiles(a)) + 0.25 * Math.abs(Math.log2(s.k) - Math.log2(Math.max(1, a.k)));
+  let best: TunedShape | undefined;
+  for (const s of shapes) if (!best || distance(s) < distance(best)) best = s;
+  return best;
+}
+
+export function planMatmul(a: MatmulArgs, limits: TiledLimits, tuning: MatmulTuning = MATMUL_TUNING): MatmulPlan {
   const groups = (rows: number, cols: number) => Math.ceil(a.m / rows) * Math.ceil(a.n / cols) * a.batch;
-  if (a.m <= SKINNY_MAX_M) {
+  if (a.m <= SKINNY_MAX_M || !tiledBindable(a)) {
     // Very wide outputs (an lm_head: 152k columns) run best with 32 columns per
     // workgroup; otherwise 8, or 4 when that still leaves SMs idle (n ≈ 900).
     if (groups(4, 32) >= 4 * FULL_GPU) return { kind: 'skinny', nc: 32 };
     return { kind: 'skinny', nc: groups(4, 8) >= FULL_GPU ? 8 : 4 };
   }
-  // 128×128 tiles run 2–4× faster than 64×64 ones from 1024² outputs up, even when they
-  // leave SMs idle (2048×896: 112 tiles); 64×64 wins by a few percent only on tiny outputs.
-  return { kind: 'tiled', t: groups(128, 128) > 16 ? 16 : 8 };
+  const tuned = nearestTuned(a, tuning.shapes);
+  if (tuned && !unfit(TILED_VARIANTS[tuned.variant], limits)) return { kind: 'tiled', variant: tuned.variant, vec: tuned.vec };
+  return { kind: 'tiled', variant: DEFAULT_TILED, vec: true };
 }
 
 export function matmul(ctx: GpuContext, a: MatmulArgs): void {
-  matmulWithPlan(ctx, a, planMatmul(a));
+  matmulWithPlan(ctx, a, planMatmul(a, ctx.device.limits));
 }
 
-/** Runs a product with the given plan (benchmarks compare plans; code calls `matmul`). */
+/** Runs a product with the given plan (benchmarks and tests compare plans; code calls `matmul`). */
 export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan): void {
   const label = checkMatmul(a);
   if (a.batch === 0 || a.m === 0 || a.n === 0) return;
   const layout = { TRANS_A: a.transA ? 1 : 0, TRANS_B: a.transB ? 1 : 0, B_DTYPE: B_DTYPE[a.bDtype] };
-  const rows = plan.kind === 'skinny' ? 4 : 8 * plan.t;
-  const cols = plan.kind === 'skinny' ? plan.nc : 8 * plan.t;
+  const params = new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, a.strideOut);
+  if (plan.kind === 'skinny') {
+    ctx.dispatch({
+      label,
+      shader: 'matmul',
+      entry: 'skinny',
+      constants: { ...layout, NC: plan.nc },
+      bindings: [
+        [a.a, 'read'],
+        [a.b, 'read'],
+        [a.out, 'write'],
+      ],
+      params,
+      workgroups: [Math.ceil(a.n / plan.nc), Math.ceil(a.m / 4), a.batch],
+    });
+    return;
+  }
+  const g: TiledGeometry = TILED_VARIANTS[plan.variant];
+  if (!g) throw new Error(`${label}: unknown tiled variant '${String(plan.variant)}' (variants: ${Object.keys(TILED_VARIANTS).join(', ')})`);
+  const why = unfit(g, ctx.device.limits);
+  if (why) throw new Error(`${label}: tiled variant ${plan.variant} needs ${why}; use planMatmul's choice`);
+  if (!tiledBindable(a)) throw new Error(`${label}: the tiled kernel needs A ≥ 16 bytes and B ≥ 8 bytes (it binds them as vectors); planMatmul runs such products with skinny`);
+  const vec = vectorLoads(a);
   ctx.dispatch({
     label,
     shader: 'matmul',
-    entry: plan.kind,
-    constants: plan.kind === 'skinny' ? { ...layout, NC: plan.nc } : { ...layout, T: plan.t },
+    entry: 'tiled',
+    constants: {
+      ...layout,
+      TM: g.tm,
+      WX: g.wx,
+      WY: g.wy,
+      BK: g.bk,
+      STAGED: g.staged ? 1 : 0,
+      VEC_A: plan.vec && vec.a ? 1 : 0,
+      VEC_B: plan.vec && vec.b ? 1 : 0,
+    },
     bindings: [
       [a.a, 'read'],
       [a.b, 'read'],
       [a.out, 'write'],
+      [a.a, 'read'],
+      [a.b, 'read'],
     ],
-    params: new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, a.strideOut),
-    workgroups: [Math.ceil(a.n / cols), Math.ceil(a.m / rows), a.batch],
+    params,
+    workgroups: [Math.ceil(a.n / (8 * g.wx)), Math.ceil(a.m / (g.tm * g.wy)), a.batch],
   });
 }

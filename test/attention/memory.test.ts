@@ -1,0 +1,40 @@
+// Attention memory is linear in the sequence length: the peak over a forward and backward (outputs,
+// gradients and scratch included) for 4096 tokens is about twice that for 2048, and far below one
+// [T × T] score matrix. One head of 32 dims keeps lavapipe quick.
+import { describe, expect, it } from 'vitest';
+import type { Backend } from '../../src/backend/backend.js';
+import { attentionGradScratchBytes, type AttentionArgs } from '../../src/backend/kernels.js';
+import { randomF32, testBackends } from '../helpers/backends.js';
+import { StorageScope } from '../helpers/scope.js';
+
+const backends = await testBackends();
+
+/** Peak bytes of a causal forward + backward over one sequence of `t` tokens, counted from its inputs. */
+async function peak(backend: Backend, t: number): Promise<number> {
+  const d = 32;
+  const sc = new StorageScope(backend);
+  const cu = sc.input(Int32Array.from([0, t]));
+  const x = () => sc.input(randomF32(t * d, t));
+  const inputs = { q: x(), k: x(), v: x(), gOut: x() };
+  backend.resetPeak();
+  const args: AttentionArgs = {
+    ...inputs, out: sc.output(t * d), lse: sc.output(t), cuSeqlensQ: cu, cuSeqlensK: cu,
+    nSeq: 1, maxSeqlenQ: t, maxSeqlenK: t, tq: t, tk: t, hq: 1, hkv: 1, d, causal: true, scale: 1 / Math.sqrt(d),
+  };
+  backend.attention(args);
+  backend.attentionGrad({ ...args, gOut: inputs.gOut, gq: sc.output(t * d), gk: sc.output(t * d), gv: sc.output(t * d), scratch: sc.output(attentionGradScratchBytes(args) / 4) });
+  await backend.sync();
+  const bytes = backend.memory().peakBytes;
+  sc.free();
+  return bytes;
+}
+
+describe.each(backends)('attention memory on $name', ({ backend }) => {
+  it('peak memory for 4096 tokens is ~2× that for 2048 (linear, not quadratic)', async () => {
+    const small = await peak(backend, 2048);
+    const large = await peak(backend, 4096);
+    expect(large / small).toBeGreaterThan(1.8);
+    expect(large / small).toBeLessThan(2.2);
+    expect(large).toBeLessThan(4096 * 4096 * 4);
+  });
+});
