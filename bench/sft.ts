@@ -1,0 +1,120 @@
+// One Stage-I training step (forward, backward, clipped AdamW; full fine-tuning, vision frozen)
+// of Qwen2.5-VL-shaped models with random weights: tokens/s, ms/step and peak device memory.
+// tools/bench_sft_torch.py times the same step in PyTorch eager fp32 on the same shapes.
+import type { Backend } from '../src/backend/backend.js';
+import { Runtime } from '../src/tensor/runtime.js';
+import { parseQwenVLConfig } from '../src/models/qwen2vl/config.js';
+import { QwenVL, expectedNames } from '../src/models/qwen2vl/model.js';
+import type { WeightSource } from '../src/io/weights.js';
+import { SftTrainer } from '../src/train/sft.js';
+import { Rng } from '../src/util/rng.js';
+import type { Row, SuiteOutput } from './suite.js';
+
+/** Text dims of the two sizes; the vision tower is tiny in both (text-only Stage I never runs it). */
+export const SFT_SHAPES = {
+  tiny: { tokens: 256, text: { vocab_size: 128, hidden_size: 64, intermediate_size: 96, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, mrope: [2, 3, 3] } },
+  '0.5B': { tokens: 2048, text: { vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, mrope: [8, 12, 12] } },
+} as const;
+
+export function benchConfig(shape: keyof typeof SFT_SHAPES): Record<string, unknown> {
+  const t = SFT_SHAPES[shape].text;
+  return {
+    model_type: 'qwen2_5_vl',
+    tie_word_embeddings: shape === '0.5B',
+    text_config: { ...t, mrope: undefined, rms_norm_eps: 1e-6, rope_parameters: { rope_type: 'default', rope_theta: 1e6, mrope_section: t.mrope } },
+    vision_config: { depth: 1, hidden_size: 32, intermediate_size: 64, num_heads: 2, out_hidden_size: t.hidden_size, fullatt_block_indexes: [0] },
+    image_token_id: 120,
+    video_token_id: 121,
+    vision_start_token_id: 118,
+    vision_end_token_id: 119,
+  };
+}
+
+/** Random N(0, 0.02) weights (norm gains 1) for every tensor a config needs, made on demand. */
+function randomWeights(config: ReturnType<typeof parseQwenVLConfig>, seed: number): WeightSource {
+  const t = config.text;
+  const shapes = new Map<string, number[]>();
+  for (const name of expectedNames(config)) {
+    if (name === 'lm_head.weight' && t.tieWordEmbeddings) continue;
+    shapes.set(name, shapeOf(name, config));
+  }
+  const rng = new Rng(seed);
+  return {
+    keys: () => [...shapes.keys()],
+    async read(key) {
+      const shape = shapes.get(key)!;
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = /norm|ln_q/.test(key) && key.endsWith('weight') ? new Float32Array(n).fill(1) : rng.normalArray(n, 0.02);
+      return { dtype: 'F32', shape, data: new Uint8Array(data.buffer) };
+    },
+  };
+}
+
+function shapeOf(name: string, c: ReturnType<typeof parseQwenVLConfig>): number[] {
+  const t = c.text;
+  const v = c.vision;
+  const H = t.hiddenSize;
+  const kv = t.numKvHeads * t.headDim;
+  const vis = v.hiddenSize;
+  const merged = vis * v.spatialMergeSize ** 2;
+  const table: [RegExp, number[]][] = [
+    [/embed_tokens\.weight$|lm_head\.weight$/, [t.vocabSize, H]],
+    [/language_model\.(norm|layers\.\d+\.(input_layernorm|post_attention_layernorm))\.weight$/, [H]],
+    [/q_proj\.weight$/, [H, H]],
+    [/q_proj\.bias$/, [H]],
+    [/self_attn\.[kv]_proj\.weight$/, [kv, H]],
+    [/self_attn\.[kv]_proj\.bias$/, [kv]],
+    [/o_proj\.weight$/, [H, H]],
+    [/language_model.*(gate|up)_proj\.weight$/, [t.intermediateSize, H]],
+    [/language_model.*down_proj\.weight$/, [H, t.intermediateSize]],
+    [/patch_embed\.proj\.weight$/, [vis, v.inChannels, v.temporalPatchSize, v.patchSize, v.patchSize]],
+    [/blocks\.\d+\.norm[12]\.weight$|merger\.ln_q\.weight$/, [vis]],
+    [/attn\.qkv\.weight$/, [3 * vis, vis]],
+    [/attn\.qkv\.bias$/, [3 * vis]],
+    [/attn\.proj\.weight$/, [vis, vis]],
+    [/attn\.proj\.bias$/, [vis]],
+    [/blocks.*(gate|up)_proj\.weight$/, [v.intermediateSize, vis]],
+    [/blocks.*(gate|up)_proj\.bias$/, [v.intermediateSize]],
+    [/blocks.*down_proj\.weight$/, [vis, v.intermediateSize]],
+    [/blocks.*down_proj\.bias$/, [vis]],
+    [/merger\.mlp\.0\.weight$/, [merged, merged]],
+    [/merger\.mlp\.0\.bias$/, [merged]],
+    [/merger\.mlp\.2\.weight$/, [v.outHiddenSize, merged]],
+    [/merger\.mlp\.2\.bias$/, [v.outHiddenSize]],
+  ];
+  const hit = table.find(([re]) => re.test(name));
+  if (!hit) throw new Error(`bench: no shape rule for ${name}`);
+  return hit[1];
+}
+
+export async function sftSuite(backend: Backend): Promise<SuiteOutput> {
+  const rt = new Runtime(backend);
+  const rows: Row[] = [];
+  const shapes = (backend.info.kind === 'wasm' || backend.info.software ? ['tiny'] : ['tiny', '0.5B']) as (keyof typeof SFT_SHAPES)[];
+  for (const shape of shapes) {
+    const config = parseQwenVLConfig(benchConfig(shape), `bench ${shape}`);
+    const model = await QwenVL.load(rt, config, randomWeights(config, 1), { freeze: { vision: true } });
+    const T = SFT_SHAPES[shape].tokens;
+    const rng = new Rng(2);
+    const ids = Int32Array.from({ length: T }, () => 1 + Math.floor(rng.next() * Math.min(config.text.vocabSize - 10, 110)));
+    const trainer = new SftTrainer(model, [{ id: 'x', inputIds: ids, labels: ids }], {
+      lr: 1e-5, schedule: 'constant', epochs: 1, maxSteps: 1000, batchTokens: T, gradAccum: 1, warmup: { steps: 0 }, weightDecay: 0, maxGradNorm: 1, seed: 0,
+    });
+    const times: number[] = [];
+    let peak = 0;
+    for (let i = 0; i < 7; i++) {
+      const t0 = performance.now();
+      const r = await trainer.train(); // reads the loss back: the step is complete
+      if (i >= 2) times.push((performance.now() - t0) / 1000);
+      peak = Math.max(peak, r.peakBytes);
+    }
+    times.sort((a, b) => a - b);
+    const s = times[Math.floor(times.length / 2)];
+    const params = [...model.params.values()].reduce((n, p) => n + p.size, 0);
+    rows.push({ model: shape, params, tokens: T, ms_per_step: s * 1000, tokens_per_s: T / s, peak_gib: peak / 2 ** 30 });
+    trainer.optimizer.dispose();
+    model.release();
+    backend.trim();
+  }
+  return { timing: 'wall clock per training step (loss read back), median of 5 after 2 warm-up steps', rows };
+}
