@@ -1,9 +1,10 @@
 // LoRA adapters in PEFT's format: a folder with adapter_config.json (LoraConfig.to_dict() as
 // json.dumps(indent=2, sort_keys=True), peft 0.20's fields) and adapter_model.safetensors (F32,
 // metadata {"format": "pt"}) with keys base_model.model.<module>.lora_A.weight / lora_B.weight —
-// no adapter name, as get_peft_model_state_dict strips it. We write transformers 5's module names
-// (model.language_model.*, model.visual.*), which peft itself writes and needs, and read both those
-// and the hub's original names (model.layers.*, visual.*) of older adapters.
+// no adapter name, as get_peft_model_state_dict strips it. We write module names in the
+// checkpoint's own layout and read both layouts. (peft 0.20 on transformers 5.17 loads such an
+// adapter only with an explicit key_mapping; with transformers 5 names it doubles
+// "language_model" — both checked on the GPU machine, see tools/fixtures/peft_lora.py.)
 import type { FileSet } from '../../io/fileset.js';
 import { pythonJson, pyFloat, type PyJson } from '../../io/py_json.js';
 import { readSafetensors, writeSafetensors, type SafetensorsTensor } from '../../io/safetensors.js';
@@ -84,11 +85,8 @@ export async function peftAdapterFiles(model: QwenVL, opts: AdapterConfigOptions
   if (!lora) throw new Error('peftAdapterFiles: the model has no LoRA adapters attached');
   const tensors = new Map<string, { dtype: 'F32'; shape: number[]; data: Float32Array }>();
   for (const [module, pair] of lora.pairs) {
-    // peft on transformers 5 does not map the hub's original module names onto its modules
-    // (checked on the GPU machine: such an adapter loads with mismatched keys), so adapters are
-    // always written under transformers 5's module names, whatever layout the weights came in.
-    tensors.set(peftKey(module, 'transformers5', 'A'), { dtype: 'F32', shape: [...pair.a.shape], data: await pair.a.f32() });
-    tensors.set(peftKey(module, 'transformers5', 'B'), { dtype: 'F32', shape: [...pair.b.shape], data: await pair.b.f32() });
+    tensors.set(peftKey(module, model.layout, 'A'), { dtype: 'F32', shape: [...pair.a.shape], data: await pair.a.f32() });
+    tensors.set(peftKey(module, model.layout, 'B'), { dtype: 'F32', shape: [...pair.b.shape], data: await pair.b.f32() });
   }
   return new Map([
     [ADAPTER_CONFIG, new TextEncoder().encode(adapterConfigJson(lora.config, opts))],
