@@ -11,10 +11,11 @@ import { matmulSuite, type MatmulSuiteOptions } from './matmul.js';
 import { tokenizerSuite } from './tokenizer.js';
 import { imageSuite } from './image.js';
 import { attentionSuite } from './attention.js';
+import { sftSuite } from './sft.js';
 import { printTable, writeResults, type Suite } from './suite.js';
 
 const matmulOptions: MatmulSuiteOptions = { variants: 'chosen' };
-const SUITES: Record<string, Suite> = { matmul: (b) => matmulSuite(b, matmulOptions), basic: basicSuite, tokenizer: tokenizerSuite, image: imageSuite, attention: attentionSuite };
+const SUITES: Record<string, Suite> = { matmul: (b) => matmulSuite(b, matmulOptions), basic: basicSuite, tokenizer: tokenizerSuite, image: imageSuite, attention: attentionSuite, sft: sftSuite };
 
 interface Options {
   suites: string[];

@@ -20,7 +20,7 @@ import {
 } from '../src/backend/webgpu/kernels/matmul.js';
 import { f16BitsToF32 } from '../src/tensor/dtype.js';
 import type { Row, SuiteOutput } from './suite.js';
-import { DEFAULT_TIMING, timeRuns, timerKind } from './timing.js';
+import { DEFAULT_TIMING, timeRuns, timerKind, type TimingOptions } from './timing.js';
 
 export interface MatmulShape {
   name: string;
@@ -191,11 +191,11 @@ interface PlanResult {
 }
 
 /** Times every candidate plan of one shape on WebGPU. */
-async function timePlans(gpu: WebGpuBackend, o: Operands, flop: number, plans: MatmulPlan[], label: string): Promise<PlanResult[]> {
+async function timePlans(gpu: WebGpuBackend, o: Operands, flop: number, plans: MatmulPlan[], timing: TimingOptions, label: string): Promise<PlanResult[]> {
   const results: PlanResult[] = [];
   for (const plan of plans) {
     try {
-      const t = await timeRuns(gpu, () => matmulWithPlan(gpu.ctx, o.args, plan));
+      const t = await timeRuns(gpu, () => matmulWithPlan(gpu.ctx, o.args, plan), timing);
       const sampledErr = await sampledError(gpu, o);
       results.push({ plan, gflops: flop / t.seconds / 1e9, ms: t.seconds * 1e3, wallMs: t.wallSeconds * 1e3, sampledErr, wrong: !(sampledErr <= MAX_ERROR) });
     } catch (e) {
@@ -236,10 +236,14 @@ export interface MatmulSuiteOptions {
 
 export type VariantChoice = 'chosen' | 'all';
 
+/** Timing every variant (~150 plans over the shapes) uses shorter batches, to fit one short GPU session. */
+const ALL_VARIANTS_TIMING: TimingOptions = { ...DEFAULT_TIMING, minBatchSeconds: 0.03, repeats: 3 };
+
 export async function matmulSuite(backend: Backend, opts: MatmulSuiteOptions = { variants: 'chosen' }): Promise<SuiteOutput> {
   const gpu = backend.info.kind === 'webgpu' ? (backend as WebGpuBackend) : null;
   // A software adapter (lavapipe) gets only the small products: enough to check the suite runs.
   const shapes = !gpu ? WASM_SHAPES : backend.info.software ? GPU_SHAPES.filter(smallEnough) : GPU_SHAPES;
+  const timing = gpu && opts.variants === 'all' ? ALL_VARIANTS_TIMING : gpu ? DEFAULT_TIMING : { ...DEFAULT_TIMING, warmup: 1, repeats: 3, minBatchSeconds: 0.2 };
   const rows: Row[] = [];
   const tuned: TunedShape[] = [];
   for (const s of shapes) {
@@ -258,13 +262,13 @@ export async function matmulSuite(backend: Backend, opts: MatmulSuiteOptions = {
     };
     if (gpu) {
       const chosen = planMatmul(args, gpu.ctx.device.limits);
-      const results = await timePlans(gpu, o, flop, candidatePlans(args, chosen, opts.variants), s.name);
+      const results = await timePlans(gpu, o, flop, candidatePlans(args, chosen, opts.variants), timing, s.name);
       Object.assign(row, planFields(results));
       const winner = results.find((r) => planName(r.plan) === row.bestTiled);
       if (chosen.kind === 'tiled' && winner?.plan.kind === 'tiled')
         tuned.push({ m: s.m, n: s.n, k: s.k, batch: args.batch, transA: args.transA, transB: args.transB, bDtype: args.bDtype, variant: winner.plan.variant, vec: winner.plan.vec, gflops: Math.round(winner.gflops!) });
     } else {
-      const t = await timeRuns(backend, () => backend.matmul(args), { ...DEFAULT_TIMING, warmup: 1, repeats: 3, minBatchSeconds: 0.2 });
+      const t = await timeRuns(backend, () => backend.matmul(args), timing);
       const sampledErr = await sampledError(backend, o);
       Object.assign(row, { ms: t.seconds * 1e3, gflops: flop / t.seconds / 1e9, sampledErr });
       if (!(sampledErr <= MAX_ERROR)) row.wrong = 'wasm';
@@ -279,7 +283,7 @@ export async function matmulSuite(backend: Backend, opts: MatmulSuiteOptions = {
     writeFileSync(opts.tuning, renderTuning(table));
     console.log(`matmul bench: per-shape winners → ${opts.tuning}`);
   }
-  return { timing: `${timerKind(backend)}; median of ${gpu ? DEFAULT_TIMING.repeats : 3} batches, each ≥ ${gpu ? DEFAULT_TIMING.minBatchSeconds : 0.2} s of back-to-back runs, after warm-up`, rows };
+  return { timing: `${timerKind(backend)}; median of ${timing.repeats} batches, each ≥ ${timing.minBatchSeconds} s of back-to-back runs, after warm-up`, rows };
 }
 
 /** The source text of src/backend/webgpu/kernels/matmul-tuning.ts for a table. */

@@ -19,10 +19,10 @@ const DEMO = fileURLToPath(new URL('../../demo/', import.meta.url));
 export const demo: Command = {
   name: 'demo',
   summary: 'Stage I on the bundled tiny Qwen2.5-VL: accuracy before and after SFT on medical reasoning cases',
-  usage: 'usage: mede2 demo [--device auto|webgpu|wasm] [--epochs 3] [--lr 2e-3] [--eval-cases 24]',
+  usage: 'usage: mede2 demo [--device auto|webgpu|wasm] [--epochs 1] [--lr 2e-3] [--eval-cases 24]',
   async run(argv) {
     const { values } = parseCommandArgs(argv, { device: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' }, 'eval-cases': { type: 'string' } });
-    const epochs = numberOption('epochs', values.epochs, 3)!;
+    const epochs = numberOption('epochs', values.epochs, 1)!;
     const lr = numberOption('lr', values.lr, 2e-3)!;
     const nEval = numberOption('eval-cases', values['eval-cases'], 24)!;
     const t0 = performance.now();
@@ -63,7 +63,8 @@ export const demo: Command = {
     const progress = new Progress(trainer.totalSteps);
     while (!trainer.done) {
       const r = await trainer.train();
-      if (r.step % 10 === 0 || trainer.done) console.log(progress.line(r));
+      const line = progress.line(r); // every step: the line's rates and ETA count them all
+      if (r.step % 10 === 0 || trainer.done) console.log(line);
     }
     const after = await measure('after Stage I');
     console.log(

@@ -3,17 +3,14 @@
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
 import { Runtime } from '../tensor/runtime.js';
-import { dirFileSet, type FileSet } from '../io/fileset.js';
-import { loadQwenVL } from '../models/qwen2vl/load.js';
-import { loadPeftAdapter, savePeftAdapter } from '../models/qwen2vl/adapter.js';
-import { saveQwenVL } from '../models/qwen2vl/save.js';
-import type { QwenVL } from '../models/qwen2vl/model.js';
+import { dirFileSet } from '../io/fileset.js';
 import { Tokenizer } from '../text/index.js';
-import { decode, Qwen2VLImageProcessor } from '../vision/index.js';
+import type { Qwen2VLImageProcessor } from '../vision/index.js';
 import { platform } from '../platform/platform.js';
-import { formatIssue, imageGridLookup, readSftJsonl, tokenizeSft, type DataIssue, type SftSample } from '../train/data/index.js';
+import { formatIssue, type DataIssue, type SftSample } from '../train/data/index.js';
 import { OptionsError, parseSftArgs, sftOptionsUsage, type SftOptions } from '../train/options.js';
-import { SftTrainer, type PixelSource } from '../train/sft.js';
+import { SftTrainer } from '../train/sft.js';
+import { imageProcessorFor, loadSftModel, pixelSource, readSftDataset, saveSftWeights, stepMetrics } from '../train/stage1.js';
 import { Progress } from '../train/progress.js';
 import { MetricsLog, writeLossCurve } from '../train/metrics.js';
 import { latestCheckpoint, readCheckpoint, rotateCheckpoints, saveCheckpoint } from '../train/checkpoint.js';
@@ -23,46 +20,11 @@ function reportIssues(issues: DataIssue[]): void {
   if (issues.length > 20) console.warn(`… and ${issues.length - 20} more skipped lines`);
 }
 
-async function imageProcessor(files: FileSet): Promise<Qwen2VLImageProcessor> {
-  if (!(await files.has('preprocessor_config.json'))) return new Qwen2VLImageProcessor();
-  return Qwen2VLImageProcessor.fromConfig(JSON.parse(new TextDecoder().decode(await files.read('preprocessor_config.json'))));
-}
-
 async function dataset(path: string, opts: SftOptions, tokenizer: Tokenizer, processor: Qwen2VLImageProcessor, role: string): Promise<SftSample[]> {
-  const data = await readSftJsonl(path, { strict: opts.strict, responseTemplate: opts.template });
-  reportIssues(data.issues);
-  const withImages = data.examples.some((e) => e.images.length);
-  const t = tokenizeSft(data.examples, tokenizer, {
-    maxLen: opts.maxLen,
-    truncation: opts.truncation,
-    strict: opts.strict,
-    imageGrid: withImages ? await imageGridLookup(data.examples, processor) : undefined,
-  });
-  reportIssues(t.issues);
-  console.log(`${role}: ${t.samples.length} samples from ${path} (${data.issues.length + t.issues.length} skipped, ${t.truncated} truncated, ${t.dropped} dropped over --max-len ${opts.maxLen})`);
-  return t.samples;
-}
-
-/** Pixels of image files through the model's image processor (cached: a row may repeat an image). */
-function pixelSource(processor: Qwen2VLImageProcessor): PixelSource {
-  const cache = new Map<string, Promise<{ pixels: Float32Array; grid: [number, number, number] }>>();
-  return (path) => {
-    let p = cache.get(path);
-    if (!p) {
-      p = (async () => {
-        const batch = await processor.preprocess(await decode(await platform().readFile!(path)));
-        return { pixels: batch.pixelValues, grid: batch.imageGridThw[0] };
-      })();
-      cache.set(path, p);
-    }
-    return p;
-  };
-}
-
-async function saveWeights(model: QwenVL, dir: string, base: FileSet): Promise<void> {
-  // f32 so a resumed run continues from exactly these values.
-  if (model.lora) await savePeftAdapter(model, dir, { baseModel: base.label });
-  else await saveQwenVL(model, dir, { configFrom: base, dtype: 'f32' });
+  const d = await readSftDataset(path, opts, tokenizer, processor);
+  reportIssues(d.issues);
+  console.log(`${role}: ${d.samples.length} samples from ${path} (${d.issues.length} skipped, ${d.truncated} truncated, ${d.dropped} dropped over --max-len ${opts.maxLen})`);
+  return d.samples;
 }
 
 export const sft: Command = {
@@ -87,15 +49,9 @@ export const sft: Command = {
       if (!resumeDir) throw new Error(`--resume latest: no complete checkpoint in ${opts.out}`);
     }
     const state = resumeDir ? await readCheckpoint(resumeDir) : undefined;
-    const freeze = { vision: opts.freezeVision };
-    let model: QwenVL;
-    if (resumeDir && !opts.lora) model = await loadQwenVL(rt, dirFileSet(resumeDir), { freeze });
-    else {
-      model = await loadQwenVL(rt, base, { freeze, lora: resumeDir ? undefined : opts.lora, seed: opts.seed });
-      if (resumeDir) await loadPeftAdapter(model, dirFileSet(resumeDir));
-    }
+    const model = await loadSftModel(rt, opts, base, resumeDir);
     const tokenizer = await Tokenizer.fromFile(opts.model);
-    const processor = await imageProcessor(base);
+    const processor = await imageProcessorFor(base);
     const train = await dataset(opts.data, opts, tokenizer, processor, 'train');
     const evalSet = opts.eval ? await dataset(opts.eval, opts, tokenizer, processor, 'eval') : undefined;
 
@@ -112,7 +68,7 @@ export const sft: Command = {
     const config = { ...opts } as unknown as Record<string, unknown>;
     let lastSaved = state?.step ?? -1;
     const checkpoint = async () => {
-      const dir = await saveCheckpoint(opts.out, await trainer.state(config), (d) => saveWeights(model, d, base));
+      const dir = await saveCheckpoint(opts.out, await trainer.state(config), (d) => saveSftWeights(model, d, base));
       await rotateCheckpoints(opts.out, opts.keepLast);
       lastSaved = trainer.step;
       console.log(`saved ${dir}`);
@@ -132,7 +88,7 @@ export const sft: Command = {
       const line = progress.line(r);
       if (tty) process.stdout.write(`\r${line}\x1b[K`);
       else if (r.step % 10 === 0 || trainer.done) console.log(line);
-      await metrics.append({ step: r.step, loss: r.loss, learning_rate: r.lr, epoch: r.epoch, tokens_per_second: r.tokens / r.seconds, peak_bytes: r.peakBytes });
+      await metrics.append(stepMetrics(r));
       if (tty && (opts.saveEvery && r.step % opts.saveEvery === 0)) process.stdout.write('\n');
       const crossed = Math.floor(trainer.position.epoch) > epoch;
       epoch = Math.floor(trainer.position.epoch);

@@ -111,7 +111,9 @@ export function estimateSftFootprint(c: QwenVLConfig, o: FootprintOptions): Foot
   if (!t.tieWordEmbeddings) weight(embed, true, fullText);
   weight(t.hiddenSize * (2 * t.numLayers + 1), false, fullText); // RMSNorm weights
   weight(v.hiddenSize * v.inChannels * v.temporalPatchSize * v.patchSize ** 2, true, fullVision); // patch embedding
-  weight(v.hiddenSize * (2 * v.depth + 1), false, fullVision); // vision norms, merger ln_q
+  const normParams = c.kind === 'qwen2_vl' ? 2 : 1; // Qwen2-VL's vision norms are LayerNorms, with biases
+  weight(v.hiddenSize * 2 * v.depth * normParams, false, fullVision); // norm1, norm2 of each block
+  weight(v.hiddenSize * normParams, false, fullText); // the merger's ln_q
 
   const T = o.batchTokens;
   const attn = (t.numHeads + 2 * t.numKvHeads) * t.headDim + t.numHeads * t.headDim;

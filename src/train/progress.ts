@@ -8,7 +8,7 @@ export class Progress {
 
   constructor(readonly totalSteps: number) {}
 
-  /** Adds a step's report and returns its line. */
+  /** Adds a step's report (call it for every step) and returns its line. */
   line(r: StepReport): string {
     this.tokens += r.tokens;
     this.seconds += r.seconds;

@@ -12,6 +12,7 @@ import { attentionGradScratchBytes, type AttentionArgs } from '../../src/backend
 import { downloadF32, maxRelError, randomF32, testBackends } from '../helpers/backends.js';
 import { StorageScope } from '../helpers/scope.js';
 import { attentionGradRef, attentionRef, type AttentionShape } from './reference.js';
+import { COMPILE_TIMEOUT } from './timeout.js';
 
 const FWD_TOL = 1e-5;
 const GRAD_TOL = 2e-5;
@@ -120,7 +121,7 @@ const CASES: Case[] = [
   { name: 'causal with more queries than keys (rows that see no key)', lensQ: [5], lensK: [3], hq: 1, hkv: 1, d: 32, causal: true },
 ];
 
-describe.each(backends)('attention on $name', ({ backend }) => {
+describe.each(backends)('attention on $name', COMPILE_TIMEOUT, ({ backend }) => {
   it.each(CASES)('$name', async (c) => {
     const s = shapeOf(c);
     const x = inputs(s, 11);

@@ -6,6 +6,7 @@ import type { Backend } from '../../src/backend/backend.js';
 import { attentionGradScratchBytes, type AttentionArgs } from '../../src/backend/kernels.js';
 import { randomF32, testBackends } from '../helpers/backends.js';
 import { StorageScope } from '../helpers/scope.js';
+import { COMPILE_TIMEOUT } from './timeout.js';
 
 const backends = await testBackends();
 
@@ -29,7 +30,7 @@ async function peak(backend: Backend, t: number): Promise<number> {
   return bytes;
 }
 
-describe.each(backends)('attention memory on $name', ({ backend }) => {
+describe.each(backends)('attention memory on $name', COMPILE_TIMEOUT, ({ backend }) => {
   it('peak memory for 4096 tokens is ~2× that for 2048 (linear, not quadratic)', async () => {
     const small = await peak(backend, 2048);
     const large = await peak(backend, 4096);

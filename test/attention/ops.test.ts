@@ -6,6 +6,7 @@ import { ropeTables } from '../../src/nn/rope.js';
 import { randomF32, testBackends } from '../helpers/backends.js';
 import { checkOp, type Input } from '../helpers/gradcheck.js';
 import { attentionRef, ropeRef, type AttentionShape } from './reference.js';
+import { COMPILE_TIMEOUT } from './timeout.js';
 
 const backends = await testBackends();
 const inp = (shape: number[], seed: number, lo = -1, hi = 1): Input => ({ shape, data: randomF32(shape.reduce((a, b) => a * b, 1), seed, lo, hi) });
@@ -16,7 +17,7 @@ const CASES: { name: string; s: AttentionShape }[] = [
   { name: 'decode: 2 queries, 5 keys in a 7-row cache', s: { tq: 2, tk: 7, hq: 2, hkv: 1, d: 8, cuQ: [0, 2], cuK: [0, 5], causal: true, scale: 0.35 } },
 ];
 
-describe.each(backends)('attention ops on $name', ({ backend }) => {
+describe.each(backends)('attention ops on $name', COMPILE_TIMEOUT, ({ backend }) => {
   const rt = new Runtime(backend);
 
   it.each(CASES)('attention: $name', async ({ s }) => {

@@ -15,6 +15,7 @@ import { inverseFrequencies, mropeTables, ropeTables, visionRopeTables, type Rop
 import { downloadF32, maxRelError, testBackends } from '../helpers/backends.js';
 import { StorageScope } from '../helpers/scope.js';
 import { f32, fixture } from './fixture.js';
+import { COMPILE_TIMEOUT } from './timeout.js';
 
 const backends = await testBackends();
 
@@ -54,7 +55,7 @@ it('the fixture ran every section', () => {
   expect(fixture.errors).toEqual([]);
 });
 
-describe.each(backends)('against PyTorch on $name', ({ backend }) => {
+describe.each(backends)('against PyTorch on $name', COMPILE_TIMEOUT, ({ backend }) => {
   it.each(fixture.sdpa as SdpaCase[])('scaled_dot_product_attention: $name', async (c) => {
     const t = (name: string) => f32(c[name] as string);
     const sc = new StorageScope(backend);

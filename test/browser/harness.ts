@@ -14,9 +14,8 @@ export const CHROMIUM = '/usr/bin/chromium';
 /** The Vulkan ICD of the SwiftShader that Debian's Chromium ships (and uses for WebGPU headless). */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
-/** Headless Chromium with WebGPU on SwiftShader, no network chatter, nothing kept between runs. */
+/** Headless Chromium with no network chatter and nothing kept between runs (WebGPU is added by launchChromium). */
 const CHROMIUM_ARGS = [
-  '--enable-unsafe-webgpu',
   '--no-sandbox',
   '--disable-background-networking',
   '--disable-component-update',
@@ -90,10 +89,15 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** A fresh headless Chromium (own user-data-dir, removed on close) with one page. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * A fresh headless Chromium (own user-data-dir, removed on close) with one page. With webgpu
+ * (default) it offers WebGPU through SwiftShader; without, navigator.gpu finds no adapter, as in
+ * a browser where WebGPU is unavailable.
+ */
+export async function launchChromium({ webgpu = true } = {}): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'mede2-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const args = webgpu ? ['--enable-unsafe-webgpu', ...CHROMIUM_ARGS] : CHROMIUM_ARGS;
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args });
   const page = context.pages()[0] ?? (await context.newPage());
   const log: string[] = [];
   page.on('console', (m) => log.push(`console.${m.type()}: ${m.text()}`));

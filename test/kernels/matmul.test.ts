@@ -173,35 +173,34 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
     { kind: 'skinny', nc: 32 },
   ];
   const plans = [...tiled, ...skinny];
+  const name = (plan: MatmulPlan) => (plan.kind === 'tiled' ? plan.variant : `skinny${plan.nc}`);
   const run = (plan: MatmulPlan) => (args: MatmulArgs) => matmulWithPlan(gpu!.ctx, args, plan);
 
   // Edge tiles only (every load bounds-checked), batched with gaps.
   const cases = plans.flatMap((plan) =>
-    TRANSPOSES.map(([transA, transB], i) => ({ plan, m: 37 - 12 * (i & 1), n: 131, k: 45 + i, transA, transB, batch: 2, bBatched: i > 1, gap: 1 })),
+    TRANSPOSES.map(([transA, transB], i) => ({ name: name(plan), plan, m: 37 - 12 * (i & 1), n: 131, k: 45 + i, transA, transB, batch: 2, bBatched: i > 1, gap: 1 })),
   );
-  it.each(cases)('$plan.kind $plan.variant$plan.nc: $m×$n×$k transA=$transA transB=$transB', ({ plan, ...c }) => check(gpu!, c, run(plan)));
+  it.each(cases)('$name: $m×$n×$k transA=$transA transB=$transB', ({ name: _, plan, ...c }) => check(gpu!, c, run(plan)));
 
   // Tiles wholly inside the matrices and edge tiles in one product, several K-tiles and a
   // K tail: aligned (every quad read as a vector; batch gaps keep the alignment) and not
   // (unchecked scalar loads); a long k runs the skinny kernel's 4-term loop.
   const wide = plans.flatMap((plan) =>
     TRANSPOSES.flatMap(([transA, transB], i) => [
-      { plan, m: 132, n: 260, k: 52, transA, transB, batch: 2, bBatched: i % 2 === 0, gap: 4 },
-      { plan, m: 130, n: 258, k: 50, transA, transB, batch: 2, bBatched: i % 2 === 1, gap: 1 },
-      ...(plan.kind === 'skinny' ? [{ plan, m: 6, n: 70, k: 700, transA, transB }] : []),
+      { name: name(plan), plan, m: 132, n: 260, k: 52, transA, transB, batch: 2, bBatched: i % 2 === 0, gap: 4 },
+      { name: name(plan), plan, m: 130, n: 258, k: 50, transA, transB, batch: 2, bBatched: i % 2 === 1, gap: 1 },
+      ...(plan.kind === 'skinny' ? [{ name: name(plan), plan, m: 6, n: 70, k: 700, transA, transB, batch: 1 }] : []),
     ]),
   );
-  it.each(wide)('$plan.kind $plan.variant$plan.nc: $m×$n×$k transA=$transA transB=$transB batch $batch', ({ plan, ...c }) =>
-    check(gpu!, c, run(plan)),
-  );
+  it.each(wide)('$name: $m×$n×$k transA=$transA transB=$transB batch $batch', ({ name: _, plan, ...c }) => check(gpu!, c, run(plan)));
 
   // Packed B through the vector loads (aligned) and through element loads (odd k).
   const packed = plans.flatMap((plan) => [
-    { plan, m: 132, n: 132, k: 36, transB: true, batch: 2, bBatched: true, bDtype: 'bf16' as const },
-    { plan, m: 132, n: 136, k: 20, transB: false, bDtype: 'f16' as const },
-    { plan, m: 130, n: 131, k: 33, transB: false, batch: 2, bBatched: true, bDtype: 'bf16' as const },
+    { name: name(plan), plan, m: 132, n: 132, k: 36, transB: true, batch: 2, bBatched: true, bDtype: 'bf16' as const },
+    { name: name(plan), plan, m: 132, n: 136, k: 20, transB: false, batch: 1, bDtype: 'f16' as const },
+    { name: name(plan), plan, m: 130, n: 131, k: 33, transB: false, batch: 2, bBatched: true, bDtype: 'bf16' as const },
   ]);
-  it.each(packed)('$plan.kind $plan.variant$plan.nc: $bDtype B $m×$n×$k transB=$transB', ({ plan, ...c }) => check(gpu!, c, run(plan)));
+  it.each(packed)('$name: $bDtype B $m×$n×$k transB=$transB', ({ name: _, plan, ...c }) => check(gpu!, c, run(plan)));
 
   it('tiled variants agree bit for bit, with and without vector loads (one fma chain per output, in k order)', async () => {
     const [m, n, k] = [140, 136, 44];
@@ -226,7 +225,7 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
     const args: MatmulArgs = { a, b, out, batch: 1, m: 20, n: 1, k: 1, transA: false, transB: false, strideA: 0, strideB: 0, strideOut: 0, bDtype: 'f32' };
     expect(() => matmulWithPlan(gpu!.ctx, args, { kind: 'tiled', variant: '128x128k8t256', vec: true })).toThrow(/B ≥ 8 bytes.*skinny/);
     expect(planMatmul(args, gpu!.ctx.device.limits).kind).toBe('skinny');
-    const small = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384 };
+    const small = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384 };
     const wide = { m: 4096, n: 4096, k: 4096, batch: 1, transA: false, transB: false, bDtype: 'f32' as const, gflops: 1 };
     const tuning = { adapter: 'test', date: '', source: 'test', shapes: [{ ...wide, variant: '128x128k8t512' as const, vec: true }] };
     expect(planMatmul({ ...args, b: a, m: 4096, n: 4, k: 4 }, small, tuning)).toEqual({ kind: 'tiled', variant: DEFAULT_TILED, vec: true });

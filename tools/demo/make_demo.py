@@ -4,7 +4,7 @@ MedE²'s Stage I assumes. Run on the GPU machine (transformers, tokenizers, torc
 
     python3 tools/demo/make_demo.py OUTDIR [--data-only]   # writes OUTDIR/demo/{model,data}
 
-  data/train.jsonl, data/eval.jsonl  {"id","question","options","reasoning","answer"} cases generated
+  data/train.jsonl, data/eval.jsonl  2000 / 60 {"id","question","options","reasoning","answer"} cases generated
                                      from a table of conditions and their findings
   model/                              byte-level BPE tokenizer (Qwen2 pre-tokenizer, chat template of
                                      Qwen2-VL), and a tiny Qwen2.5-VL pretrained for a few hundred
@@ -56,8 +56,8 @@ def case(i):
 
 
 os.makedirs(os.path.join(OUT, "data"), exist_ok=True)
-cases = [case(i) for i in range(360)]
-for name, part in (("train", cases[:300]), ("eval", cases[300:])):
+cases = [case(i) for i in range(2060)]  # ~2,000 Stage-I cases, as the paper uses
+for name, part in (("train", cases[:2000]), ("eval", cases[2000:])):
     with open(os.path.join(OUT, "data", f"{name}.jsonl"), "w") as f:
         for c in part:
             f.write(json.dumps(c) + "\n")

@@ -10,7 +10,7 @@ import type { FileSet } from '../../io/fileset.js';
 import { pythonJson } from '../../io/py_json.js';
 import { safetensorsChunks, writeSafetensors, type TensorToWrite } from '../../io/safetensors.js';
 import { platform } from '../../platform/platform.js';
-import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../tensor/dtype.js';
+import { f32ArrayToHalfBits, halfBitsToF32Array } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { joinPath } from '../../util/path.js';
 import type { QwenVL } from './model.js';
@@ -67,9 +67,8 @@ export function planShards(tensors: { key: string; bytes: number }[], maxBytes: 
 async function encode(t: Tensor, dtype: SaveDtype): Promise<ArrayBufferView> {
   const data = await t.data();
   if (t.dtype === dtype) return data;
-  const f32 = t.dtype === 'f32' ? (data as Float32Array) : Float32Array.from(data as Uint16Array, t.dtype === 'bf16' ? bf16BitsToF32 : f16BitsToF32);
-  if (dtype === 'f32') return f32;
-  return Uint16Array.from(f32, dtype === 'bf16' ? f32ToBf16Bits : f32ToF16Bits);
+  const f32 = t.dtype === 'f32' ? (data as Float32Array) : halfBitsToF32Array(data as Uint16Array, t.dtype as 'bf16' | 'f16');
+  return dtype === 'f32' ? f32 : f32ArrayToHalfBits(f32, dtype);
 }
 
 /**

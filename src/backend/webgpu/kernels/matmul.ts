@@ -22,12 +22,17 @@ export interface TiledGeometry {
   staged: boolean;
 }
 
-/** The tiled variants, named rows×cols, K-tile depth, threads ("e": stored early, not staged). */
+/**
+ * The tiled variants, named rows×cols, K-tile depth, threads ("e": stored early, not
+ * staged). Each bets on a different limit of a GPU's SMs: workgroup memory per SM
+ * (k8: 16 KiB instead of 32), registers per thread (4×8 outputs per thread instead of
+ * 8×8), load latency (staged or not), or too few workgroups for the SMs (smaller tiles).
+ */
 export const TILED_VARIANTS = {
-  '128x128k16t256': { tm: 8, wx: 16, wy: 16, bk: 16, staged: true }, // the first kernel's geometry: 32 KiB
-  '128x128k8t256': { tm: 8, wx: 16, wy: 16, bk: 8, staged: true }, // 16 KiB
+  '128x128k16t256': { tm: 8, wx: 16, wy: 16, bk: 16, staged: true }, // the first kernel's geometry
+  '128x128k8t256': { tm: 8, wx: 16, wy: 16, bk: 8, staged: true },
   '128x128k8t256e': { tm: 8, wx: 16, wy: 16, bk: 8, staged: false },
-  '128x128k8t512': { tm: 4, wx: 16, wy: 32, bk: 8, staged: true }, // 4×8 per thread
+  '128x128k8t512': { tm: 4, wx: 16, wy: 32, bk: 8, staged: true },
   '128x128k8t512e': { tm: 4, wx: 16, wy: 32, bk: 8, staged: false },
   '128x64k8t128': { tm: 8, wx: 8, wy: 16, bk: 8, staged: true },
   '64x128k8t128': { tm: 8, wx: 16, wy: 8, bk: 8, staged: true },
@@ -73,6 +78,7 @@ export interface MatmulTuning {
 /** The device limits a tiled variant must fit. */
 export interface TiledLimits {
   maxComputeInvocationsPerWorkgroup: number;
+  maxComputeWorkgroupSizeX: number;
   maxComputeWorkgroupStorageSize: number;
 }
 
@@ -83,13 +89,14 @@ const FULL_GPU = 256;
 
 const B_DTYPE: Record<WeightDType, number> = { f32: 0, bf16: 1, f16: 2 };
 
-export const tiledThreads = (g: TiledGeometry): number => g.wx * g.wy;
-export const tiledSharedBytes = (g: TiledGeometry): number => 2 * g.bk * 64 * 16;
+const tiledThreads = (g: TiledGeometry): number => g.wx * g.wy;
+const tiledSharedBytes = (g: TiledGeometry): number => 2 * g.bk * 64 * 16;
 
 /** Why a variant cannot run on a device with these limits, or null. */
 function unfit(g: TiledGeometry, limits: TiledLimits): string | null {
-  if (tiledThreads(g) > limits.maxComputeInvocationsPerWorkgroup)
-    return `${tiledThreads(g)} invocations per workgroup, the device allows ${limits.maxComputeInvocationsPerWorkgroup}`;
+  const threads = tiledThreads(g);
+  if (threads > limits.maxComputeInvocationsPerWorkgroup || threads > limits.maxComputeWorkgroupSizeX)
+    return `${threads} invocations per workgroup (along x), the device allows ${Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)}`;
   if (tiledSharedBytes(g) > limits.maxComputeWorkgroupStorageSize)
     return `${tiledSharedBytes(g)} bytes of workgroup memory, the device allows ${limits.maxComputeWorkgroupStorageSize}`;
   return null;
