@@ -19,12 +19,12 @@ const DEMO = fileURLToPath(new URL('../../demo/', import.meta.url));
 export const demo: Command = {
   name: 'demo',
   summary: 'Stage I on the bundled tiny Qwen2.5-VL: accuracy before and after SFT on medical reasoning cases',
-  usage: 'usage: mede2 demo [--device auto|webgpu|wasm] [--epochs 1] [--lr 2e-3] [--eval-cases 24]',
+  usage: 'usage: mede2 demo [--device auto|webgpu|wasm] [--epochs 1] [--lr 2e-3] [--eval-cases 60]',
   async run(argv) {
     const { values } = parseCommandArgs(argv, { device: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' }, 'eval-cases': { type: 'string' } });
     const epochs = numberOption('epochs', values.epochs, 1)!;
     const lr = numberOption('lr', values.lr, 2e-3)!;
-    const nEval = numberOption('eval-cases', values['eval-cases'], 24)!;
+    const nEval = numberOption('eval-cases', values['eval-cases'], 60)!;
     const t0 = performance.now();
     const rt = await Runtime.create(parseDeviceChoice(values.device));
     console.log(`backend: ${rt.backend.info.kind} — ${rt.backend.info.description}`);
@@ -54,7 +54,6 @@ export const demo: Command = {
     const measure = async (label: string) => {
       const { loss } = await trainer.evaluate(evalSet.samples);
       const { accuracy, results } = await answerAccuracy(model, tokenizer, cases, { maxNewTokens: 96 });
-      if (process.env.DEMO_DEBUG) for (const r of results) console.log(r.expected, r.got, JSON.stringify(r.text.slice(-120)));
       console.log(`${label}: eval loss ${loss.toFixed(4)}, answer accuracy ${(100 * accuracy).toFixed(1)}% on ${cases.length} cases`);
       console.log(`  sample reply: ${JSON.stringify(results[0]?.text.slice(0, 240))}`);
       return { loss, accuracy };
