@@ -2,11 +2,13 @@
 // of Qwen2.5-VL-shaped models with random weights: tokens/s, ms/step and peak device memory.
 // tools/bench_sft_torch.py times the same step in PyTorch eager fp32 on the same shapes.
 import type { Backend } from '../src/backend/backend.js';
+import type { WebGpuBackend } from '../src/backend/webgpu/backend.js';
 import { Runtime } from '../src/tensor/runtime.js';
 import { parseQwenVLConfig } from '../src/models/qwen2vl/config.js';
 import { QwenVL, expectedNames } from '../src/models/qwen2vl/model.js';
 import type { WeightSource } from '../src/io/weights.js';
 import { SftTrainer } from '../src/train/sft.js';
+import { backward } from '../src/tensor/autograd.js';
 import { Rng } from '../src/util/rng.js';
 import type { Row, SuiteOutput } from './suite.js';
 
@@ -108,10 +110,30 @@ export async function sftSuite(backend: Backend): Promise<SuiteOutput> {
       if (i >= 2) times.push((performance.now() - t0) / 1000);
       peak = Math.max(peak, r.peakBytes);
     }
+    // Where a step's time goes: forward, backward and optimizer, each finished with a sync.
+    const phase = async (work: () => void): Promise<number> => {
+      const t0 = performance.now();
+      work();
+      await rt.sync();
+      return performance.now() - t0;
+    };
+    const ctx = (backend as Partial<WebGpuBackend>).ctx;
+    const before = ctx?.dispatches ?? 0;
+    const phases = await rt.scopeAsync(async () => {
+      let loss: ReturnType<typeof model.forward>['loss'] = null;
+      const fwd = await phase(() => (loss = model.forward({ inputIds: ids, labels: ids, logits: 'none' }).loss));
+      const bwd = await phase(() => backward(loss!));
+      const opt = await phase(() => {
+        trainer.optimizer.step();
+        trainer.optimizer.zeroGrad();
+      });
+      return { fwd, bwd, opt };
+    });
+    const dispatches = ctx ? ctx.dispatches - before : null;
     times.sort((a, b) => a - b);
     const s = times[Math.floor(times.length / 2)];
     const params = [...model.params.values()].reduce((n, p) => n + p.size, 0);
-    rows.push({ model: shape, params, tokens: T, ms_per_step: s * 1000, tokens_per_s: T / s, peak_gib: peak / 2 ** 30 });
+    rows.push({ model: shape, params, tokens: T, ms_per_step: s * 1000, tokens_per_s: T / s, peak_gib: peak / 2 ** 30, fwd_ms: phases.fwd, bwd_ms: phases.bwd, optimizer_ms: phases.opt, dispatches });
     trainer.optimizer.dispose();
     model.release();
     backend.trim();

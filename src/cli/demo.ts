@@ -54,9 +54,10 @@ export const demo: Command = {
     const measure = async (label: string) => {
       const { loss } = await trainer.evaluate(evalSet.samples);
       const { accuracy, results } = await answerAccuracy(model, tokenizer, cases, { maxNewTokens: 96 });
-      console.log(`${label}: eval loss ${loss.toFixed(4)}, answer accuracy ${(100 * accuracy).toFixed(1)}% on ${cases.length} cases`);
+      const formed = results.filter((r) => r.got !== null).length / Math.max(1, results.length);
+      console.log(`${label}: eval loss ${loss.toFixed(4)}, answer accuracy ${(100 * accuracy).toFixed(1)}% on ${cases.length} cases, ${(100 * formed).toFixed(0)}% of replies end in an <answer>`);
       console.log(`  sample reply: ${JSON.stringify(results[0]?.text.slice(0, 240))}`);
-      return { loss, accuracy };
+      return { loss, accuracy, formed };
     };
     const before = await measure('before Stage I');
     const progress = new Progress(trainer.totalSteps);
@@ -67,7 +68,7 @@ export const demo: Command = {
     }
     const after = await measure('after Stage I');
     console.log(
-      `\nStage I: eval loss ${before.loss.toFixed(3)} → ${after.loss.toFixed(3)}, answer accuracy ${(100 * before.accuracy).toFixed(1)}% → ${(100 * after.accuracy).toFixed(1)}%` +
+      `\nStage I: eval loss ${before.loss.toFixed(3)} → ${after.loss.toFixed(3)}, well-formed answers ${(100 * before.formed).toFixed(0)}% → ${(100 * after.formed).toFixed(0)}%, answer accuracy ${(100 * before.accuracy).toFixed(1)}% → ${(100 * after.accuracy).toFixed(1)}%` +
         ` (${trainer.totalSteps} steps, ${progress.tokensPerSecond.toFixed(0)} tok/s, ${fmtDuration((performance.now() - t0) / 1000)} in all)`,
     );
     if (!(after.loss < before.loss)) throw new Error('demo: the eval loss did not decrease — something is wrong with this backend');

@@ -55,22 +55,8 @@ def case(i):
     return {"id": f"case-{i:04d}", "question": question, "options": options, "reasoning": reasoning, "answer": letter}
 
 
-os.makedirs(os.path.join(OUT, "data"), exist_ok=True)
-cases = [case(i) for i in range(2060)]  # ~2,000 Stage-I cases, as the paper uses
-for name, part in (("train", cases[:2000]), ("eval", cases[2000:])):
-    with open(os.path.join(OUT, "data", f"{name}.jsonl"), "w") as f:
-        for c in part:
-            f.write(json.dumps(c) + "\n")
-
-if DATA_ONLY:
-    sys.exit(0)
-
-import torch  # noqa: E402
-from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers  # noqa: E402
-from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration  # noqa: E402
-
-torch.manual_seed(2025)
-
+# The first 360 cases (eval = the last 60 of them) also feed the tokenizer; the rest only add training cases.
+first = [case(i) for i in range(360)]
 # Plain statements: the vocabulary and facts, never the question/answer format.
 statements = []
 for _ in range(3000):
@@ -88,6 +74,22 @@ for _ in range(3000):
         f"{rng.choice(findings).capitalize()} is a sign of {cond}, unlike {rng.choice([n for n in NAMES if n != cond])}.",
     ]))
 
+rest = [case(i) for i in range(360, 2060)]
+os.makedirs(os.path.join(OUT, "data"), exist_ok=True)
+for name, part in (("train", first[:300] + rest), ("eval", first[300:])):  # ~2,000 Stage-I cases, as the paper uses
+    with open(os.path.join(OUT, "data", f"{name}.jsonl"), "w") as f:
+        for c in part:
+            f.write(json.dumps(c) + "\n")
+
+if DATA_ONLY:
+    sys.exit(0)
+
+import torch  # noqa: E402
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers  # noqa: E402
+from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration  # noqa: E402
+
+torch.manual_seed(2025)
+
 template = json.load(open("test/fixtures/tokenizer/qwen2/tokenizer_config.json"))["chat_template"]
 specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"]
 tok = Tokenizer(models.BPE())
@@ -96,7 +98,7 @@ QWEN2_PATTERN = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?
 tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(QWEN2_PATTERN), behavior="isolated"),
                                              pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
 tok.decoder = decoders.ByteLevel()
-corpus = statements + [json.dumps(c) for c in cases] + [c["reasoning"] for c in cases] + ["<think></think>\n<answer></answer> A B C D system user assistant You are a helpful assistant."]
+corpus = statements + [json.dumps(c) for c in first] + [c["reasoning"] for c in first] + ["<think></think>\n<answer></answer> A B C D system user assistant You are a helpful assistant."]
 tok.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=1000, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
 model_dir = os.path.join(OUT, "model")
 os.makedirs(model_dir, exist_ok=True)

@@ -158,14 +158,16 @@ export class GpuContext {
     const pipeline = this.pipeline(d, layout, accessKey);
     const [chunk, offset] = this.paramSlot(d.params);
     const bufs = d.bindings.map(([s]) => s as GpuStorage);
-    const bgKey = `${accessKey}|${this.chunks.indexOf(chunk)}|${bufs.map((b) => `${b.id}`).join(',')}`;
+    // Keyed by buffer and bound size, not by storage: the pool hands the same buffers to the next
+    // step's tensors, so a repeated step finds its bind groups here.
+    const bgKey = `${accessKey}|${this.chunks.indexOf(chunk)}|${bufs.map((b) => `${b.bufferId}:${bindSize(b)}`).join(',')}`;
     let bg = this.bindGroups.get(bgKey);
     if (!bg) {
       bg = this.device.createBindGroup({
         layout,
         entries: [
           { binding: 0, resource: { buffer: chunk.buffer, size: PARAM_SLOT_BYTES } },
-          ...bufs.map((b, i) => ({ binding: i + 1, resource: { buffer: b.buffer, size: Math.max(4, Math.ceil(b.bytes / 4) * 4) } })),
+          ...bufs.map((b, i) => ({ binding: i + 1, resource: { buffer: b.buffer, size: bindSize(b) } })),
         ],
       });
       if (this.bindGroups.size > 50_000) this.bindGroups.clear();
@@ -248,6 +250,11 @@ export class GpuContext {
     await this.device.queue.onSubmittedWorkDone();
     this.throwIfFailed();
   }
+}
+
+/** Bytes bound for a storage: its size rounded up to whole 32-bit words (at least one). */
+function bindSize(s: GpuStorage): number {
+  return Math.max(4, Math.ceil(s.bytes / 4) * 4);
 }
 
 function sizeUp(n: number): number {

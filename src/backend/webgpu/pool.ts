@@ -11,6 +11,8 @@ export class GpuStorage implements Storage {
     readonly bytes: number,
     readonly buffer: GPUBuffer,
     readonly capacity: number,
+    /** Identifies the GPUBuffer across the storages the pool makes from it (bind-group cache key). */
+    readonly bufferId: number,
   ) {}
 }
 
@@ -25,6 +27,8 @@ export function sizeClass(bytes: number): number {
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
   private nextId = 1;
+  private nextBufferId = 1;
+  private bufferIds = new WeakMap<GPUBuffer, number>();
   private live = 0;
   private peak = 0;
   private pooled = 0;
@@ -50,7 +54,9 @@ export class BufferPool {
     else buffer = this.device.createBuffer({ size: cap, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label });
     this.live += cap;
     if (this.live > this.peak) this.peak = this.live;
-    return new GpuStorage(this.nextId++, bytes, buffer, cap);
+    let bufferId = this.bufferIds.get(buffer);
+    if (bufferId === undefined) this.bufferIds.set(buffer, (bufferId = this.nextBufferId++));
+    return new GpuStorage(this.nextId++, bytes, buffer, cap, bufferId);
   }
 
   release(s: GpuStorage): void {
