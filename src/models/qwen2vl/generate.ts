@@ -38,14 +38,16 @@ export async function generate(model: QwenVL, o: GenerateOptions): Promise<Gener
   const wasTraining = model.training;
   model.training = false; // generation never drops
   try {
-    const cu = [0, o.inputIds.length];
-    const { positions, deltas } = model.positions(o.inputIds, cu, o.imageGridThw);
-    let next = await rt.scopeAsync(async () =>
-      rt.noGrad(() => {
-        const h = model.decode(model.embed(o.inputIds, o.pixelValues, o.imageGridThw), positions, cu, cache);
-        return rt.ops.linear(rt.ops.slice(h, 0, h.shape[0] - 1, h.shape[0]), model.weight('lm_head.weight'));
-      }).f32().then((row) => pick(row, o, rng)),
-    );
+    // Appends `ids` (at `positions`) to the cache and picks the token that follows the last of them.
+    const step = (ids: Int32Array, positions: Int32Array, pixels?: Tensor, grids?: Grid[]): Promise<number> =>
+      rt.scopeAsync(async () =>
+        rt.noGrad(() => {
+          const h = model.decode(model.embed(ids, pixels, grids), positions, [0, ids.length], cache);
+          return rt.ops.linear(rt.ops.slice(h, 0, ids.length - 1, ids.length), model.weight('lm_head.weight'));
+        }).f32().then((row) => pick(row, o, rng)),
+      );
+    const { positions, deltas } = model.positions(o.inputIds, [0, o.inputIds.length], o.imageGridThw);
+    let next = await step(o.inputIds, positions, o.pixelValues, o.imageGridThw);
     for (;;) {
       tokens.push(next);
       o.onToken?.(next);
@@ -54,14 +56,8 @@ export async function generate(model: QwenVL, o: GenerateOptions): Promise<Gener
         break;
       }
       if (tokens.length === o.maxNewTokens) break;
-      const p = cache.length + deltas[0];
-      const id = next;
-      next = await rt.scopeAsync(async () =>
-        rt.noGrad(() => {
-          const h = model.decode(model.embed(Int32Array.of(id)), Int32Array.of(p, p, p), [0, 1], cache);
-          return rt.ops.linear(h, model.weight('lm_head.weight'));
-        }).f32().then((row) => pick(row, o, rng)),
-      );
+      const p = cache.length + deltas[0]; // text after the prompt continues from its rope delta
+      next = await step(Int32Array.of(next), Int32Array.of(p, p, p));
     }
   } finally {
     model.training = wasTraining;
