@@ -2,7 +2,7 @@
 import type { BinaryOp } from '../../backend/kernels.js';
 import { record } from '../autograd.js';
 import type { Tensor } from '../tensor.js';
-import { broadcastShapes, broadcastStrides, normAxis, sameShape, type Shape } from '../shape.js';
+import { broadcastShapes, broadcastStrides, normAxis, sameShape, sizeOf, type Shape } from '../shape.js';
 import { f32Inputs } from './check.js';
 import { unaryOp } from './unary.js';
 
@@ -75,7 +75,7 @@ export function neg(a: Tensor): Tensor {
 
 /** Sums g over the axes broadcast to reach it from `shape`. Returns g itself when no reduction is needed. */
 export function sumTo(g: Tensor, shape: Shape): Tensor {
-  if (sameShape(g.shape, shape) || g.size === shapeSize(shape)) return g;
+  if (sameShape(g.shape, shape) || g.size === sizeOf(shape)) return g;
   let cur = g;
   const lead = g.rank - shape.length;
   const step = (next: Tensor) => {
@@ -100,10 +100,6 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
   return cur;
 }
 
-function shapeSize(s: Shape): number {
-  return s.reduce((x, y) => x * y, 1);
-}
-
 /** sumTo for a temporary: releases t when a reduced copy replaces it. */
 function reduceOwned(t: Tensor, shape: Shape): Tensor {
   const r = sumTo(t, shape);
@@ -111,7 +107,8 @@ function reduceOwned(t: Tensor, shape: Shape): Tensor {
   return r;
 }
 
-function reduceRaw(x: Tensor, outer: number, size: number, inner: number, op: 'sum' | 'mean', shape: Shape): Tensor {
+/** The reduce kernel on x viewed as [outer, size, inner], no gradient recorded. */
+export function reduceRaw(x: Tensor, outer: number, size: number, inner: number, op: 'sum' | 'mean', shape: Shape): Tensor {
   const out = x.rt.empty(shape, 'f32', op);
   x.rt.backend.reduce({ op, x: x.storage, out: out.storage, outer, size, inner });
   return out;

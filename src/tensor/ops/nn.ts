@@ -3,6 +3,7 @@
 import { record } from '../autograd.js';
 import type { Tensor } from '../tensor.js';
 import { expectShape, f32Inputs } from './check.js';
+import { reduceRaw } from './arith.js';
 
 function rowsCols(x: Tensor): [number, number] {
   const cols = x.shape[x.rank - 1] ?? 1;
@@ -27,13 +28,6 @@ function softmaxLike(x: Tensor, log: boolean): Tensor {
 export const softmax = (x: Tensor) => softmaxLike(x, false);
 export const logSoftmax = (x: Tensor) => softmaxLike(x, true);
 
-/** Sums rows of a [rows, cols] scratch into [cols] (the weight gradient of a norm). */
-function sumRows(t: Tensor, rows: number, cols: number): Tensor {
-  const out = t.rt.empty([cols], 'f32', 'norm weight grad');
-  t.rt.backend.reduce({ op: 'sum', x: t.storage, out: out.storage, outer: 1, size: rows, inner: cols });
-  return out;
-}
-
 /** RMSNorm as Qwen2/LLaMA: x / √(mean(x²) + eps) · w, over the last axis. */
 export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
   f32Inputs('rmsNorm', x, weight);
@@ -47,7 +41,7 @@ export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
     const gx = rt.empty(x.shape, 'f32', 'rmsNorm backward');
     const gwRows = rt.empty(x.shape, 'f32', 'rmsNorm backward');
     rt.backend.rmsNormGrad({ x: x.storage, weight: weight.storage, rstd: rstd.storage, gy: g.storage, gx: gx.storage, gwRows: gwRows.storage, rows, cols });
-    const gw = weight.requiresGrad ? sumRows(gwRows, rows, cols) : null;
+    const gw = weight.requiresGrad ? reduceRaw(gwRows, 1, rows, cols, 'sum', [cols]) : null;
     gwRows.release();
     return [x.requiresGrad ? gx : (gx.release(), null), gw];
   });
@@ -69,9 +63,9 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: number):
     const gx = rt.empty(x.shape, 'f32', 'layerNorm backward');
     const gwRows = rt.empty(x.shape, 'f32', 'layerNorm backward');
     rt.backend.layerNormGrad({ x: x.storage, weight: weight.storage, mean: mean.storage, rstd: rstd.storage, gy: g.storage, gx: gx.storage, gwRows: gwRows.storage, rows, cols });
-    const gw = weight.requiresGrad ? sumRows(gwRows, rows, cols) : null;
+    const gw = weight.requiresGrad ? reduceRaw(gwRows, 1, rows, cols, 'sum', [cols]) : null;
     gwRows.release();
-    const gb = bias.requiresGrad ? sumRows(g, rows, cols) : null;
+    const gb = bias.requiresGrad ? reduceRaw(g, 1, rows, cols, 'sum', [cols]) : null;
     return [x.requiresGrad ? gx : (gx.release(), null), gw, gb];
   });
 }
