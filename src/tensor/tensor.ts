@@ -1,7 +1,7 @@
 // A Tensor: shape + dtype over a (possibly shared) backend storage, plus autograd links.
 // Contiguous row-major always; reshape shares the storage (refcounted), everything else copies.
 import type { Storage } from '../backend/storage.js';
-import type { DType } from './dtype.js';
+import { storageBytes, type DType } from './dtype.js';
 import { fmt, sizeOf, type Shape } from './shape.js';
 import type { GradNode } from './autograd.js';
 import type { Runtime } from './runtime.js';
@@ -57,7 +57,7 @@ export class Tensor {
 
   /** Reads the values back (waits for the device). f32 → Float32Array, i32 → Int32Array, packed → Uint16Array bits. */
   async data(): Promise<Float32Array | Int32Array | Uint16Array> {
-    const buf = await this.rt.backend.read(this.storage, 0, this.dtype === 'bf16' || this.dtype === 'f16' ? Math.ceil(this.size / 2) * 4 : this.size * 4);
+    const buf = await this.rt.backend.read(this.storage, 0, storageBytes(this.dtype, this.size));
     if (this.dtype === 'f32') return new Float32Array(buf);
     if (this.dtype === 'i32') return new Int32Array(buf);
     return new Uint16Array(buf, 0, this.size);
