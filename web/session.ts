@@ -145,6 +145,9 @@ export class TrainingSession {
 
   /** Between steps: serves queued requests and waits while paused. */
   private async stepBoundary(): Promise<void> {
+    // A step is one long chain of promise continuations, which never lets the worker's message
+    // queue run; a macrotask here does, so a pause, stop or download sent during the step lands now.
+    await new Promise<void>((r) => setTimeout(r, 0));
     await this.drain();
     if (this.phase !== 'paused') return;
     this.post({ type: 'paused', step: this.trainer!.step });

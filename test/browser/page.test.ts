@@ -66,12 +66,23 @@ describe.skipIf(!browserAvailable())('the training page in Chromium', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  const failure = (what: string) => new Error(`${what}\npage log:\n${browser.log.join('\n')}`);
+  /** An error naming what went wrong, with the page's own log and the browser console, so a CI failure says where the run stood. */
+  async function failure(page: Page, what: string): Promise<Error> {
+    const pageLog = await page.textContent('#log', { timeout: 1000 }).catch(() => '(unreadable)');
+    return new Error(`${what}\npage #log:\n${pageLog}\nbrowser console:\n${browser.log.join('\n')}`);
+  }
+
+  /** Waits for `predicate` in the page; a timeout fails with `what` and the logs (each wait well inside the test's own timeout). */
+  async function waitFor(page: Page, what: string, predicate: () => unknown, timeout = 60_000): Promise<void> {
+    await page.waitForFunction(predicate, null, { timeout }).catch(async (e: Error) => {
+      throw await failure(page, `waiting for ${what}: ${e.message.split('\n')[0]}`);
+    });
+  }
 
   /** Loads the page, picks the demo model and data, fills the form, and leaves the run to `drive`. */
   async function setUp(page: Page): Promise<void> {
     await page.goto(server.url);
-    await page.waitForFunction(() => document.getElementById('backend')!.textContent !== 'checking WebGPU…', null, { timeout: 60_000 });
+    await waitFor(page, 'the WebGPU check', () => document.getElementById('backend')!.textContent !== 'checking WebGPU…');
     await page.setInputFiles('#model-input', DEMO_MODEL);
     await page.setInputFiles('#data-input', [join(work, 'data/train.jsonl'), join(work, 'data/eval.jsonl')]);
     expect(await page.inputValue('#train-file')).toBe('train.jsonl');
@@ -82,12 +93,13 @@ describe.skipIf(!browserAvailable())('the training page in Chromium', () => {
   /** Waits for the run to finish, then collects the held-out results and downloads the adapter. */
   async function finish(page: Page): Promise<PageRun> {
     // Done (stop disabled again, downloads enabled), or an error shown.
-    await page.waitForFunction(
+    await waitFor(
+      page,
+      'the end of the run',
       () => (document.querySelector<HTMLButtonElement>('#stop')!.disabled && !document.querySelector<HTMLButtonElement>('#download-adapter')!.disabled) || document.querySelector('#message.error:not([hidden])'),
-      null,
-      { timeout: 300_000 },
+      150_000,
     );
-    if (await page.isVisible('#message.error')) throw failure(`the run failed: ${await page.textContent('#message')}`);
+    if (await page.isVisible('#message.error')) throw await failure(page, `the run failed: ${await page.textContent('#message')}`);
     expect(await page.textContent('#step')).toBe(`${STEPS} / ${STEPS}`);
     expect(await page.getAttribute('#eval-loss', 'data-step')).toBe(String(STEPS));
     const evalLoss = Number(await page.getAttribute('#eval-loss', 'data-value'));
@@ -107,20 +119,20 @@ describe.skipIf(!browserAvailable())('the training page in Chromium', () => {
     await setUp(page);
     // The worker reaches WebGPU (SwiftShader here); auto picks wasm over a software adapter, as in Node.
     await page.selectOption('#device', 'webgpu');
-    await page.waitForFunction(() => document.getElementById('backend')!.textContent!.startsWith('WebGPU · google · swiftshader'), null, { timeout: 60_000 });
+    await waitFor(page, 'the SwiftShader adapter', () => document.getElementById('backend')!.textContent!.startsWith('WebGPU · google · swiftshader'));
     await page.selectOption('#device', 'auto');
-    await page.waitForFunction(() => document.getElementById('backend')!.textContent!.startsWith('wasm (CPU) · '), null, { timeout: 60_000 });
+    await waitFor(page, 'auto to pick wasm', () => document.getElementById('backend')!.textContent!.startsWith('wasm (CPU) · '));
     expect(await page.textContent('#backend')).toMatch(/only a software WebGPU adapter/);
     await page.click('#start');
     await page.click('#pause'); // takes effect at the next step boundary
-    await page.waitForFunction(() => document.getElementById('pause')!.textContent === 'Resume', null, { timeout: 120_000 }).catch(() => Promise.reject(failure('no pause')));
+    await waitFor(page, 'the pause', () => document.getElementById('pause')!.textContent === 'Resume', 90_000);
     const held = await page.textContent('#step');
     await page.waitForTimeout(1500);
     expect(await page.textContent('#step'), 'steps while paused').toBe(held);
     await page.click('#pause');
 
     // Live: a step shows up in the stats and the chart while the run goes on.
-    await page.waitForFunction(() => /^[1-9]\d* \//.test(document.getElementById('step')!.textContent ?? ''), null, { timeout: 300_000 });
+    await waitFor(page, 'a step after resuming', () => /^[1-9]\d* \//.test(document.getElementById('step')!.textContent ?? ''), 90_000);
     await screenshot(page, 'browser-page-training');
     firstRun = await finish(page);
     const points = await page.$$eval('#chart polyline', (ls) => ls.map((l) => l.getAttribute('points')!.trim().split(/\s+/).length));
@@ -146,9 +158,10 @@ describe.skipIf(!browserAvailable())('the training page in Chromium', () => {
     trainer.optimizer.dispose();
     model.release();
     backend.destroy();
-  });
+  }, 420_000);
 
   it('writes the adapter mede2 sft writes, and resumes from the CLI checkpoint to the same end', async () => {
+    if (!firstRun) throw new Error('needs the page run of the test before, which failed');
     const out = join(work, 'cli');
     const flags = Object.entries(OPTIONS).flatMap(([k, v]) => [`--${k}`, v]);
     await sft.run(['--model', DEMO_MODEL, '--data', join(work, 'data/train.jsonl'), '--eval', join(work, 'data/eval.jsonl'), '--out', out, '--device', 'wasm', ...flags]);
@@ -162,7 +175,7 @@ describe.skipIf(!browserAvailable())('the training page in Chromium', () => {
     await page.setInputFiles('#resume-folder-input', join(out, 'checkpoint-2'));
     expect(await page.textContent('#resume-picked')).toMatch(/training_state\.bin/);
     await page.click('#start');
-    await page.waitForFunction(() => /resuming after step 2/.test(document.getElementById('log')!.textContent ?? ''), null, { timeout: 120_000 }).catch(() => Promise.reject(failure('no resume')));
+    await waitFor(page, 'the resume from checkpoint-2', () => /resuming after step 2/.test(document.getElementById('log')!.textContent ?? ''), 90_000);
     const resumed = await finish(page);
     expect(Buffer.from(resumed.adapter['adapter_model.safetensors']).equals(cliWeights)).toBe(true);
     expect(resumed.evalLoss).toBe(firstRun.evalLoss);
@@ -178,7 +191,7 @@ describe.skipIf(!browserAvailable())('the training page in Chromium', () => {
     const pageState = decodeTrainingState(files[`${dir}/${STATE_FILE}`], 'page');
     const cliState = decodeTrainingState(readFileSync(join(out, dir, STATE_FILE)), 'cli');
     expect({ ...pageState, config: null }).toEqual({ ...cliState, config: null }); // config differs only in paths and device
-  });
+  }, 300_000);
 
   it('without WebGPU says so and offers wasm; refuses a run that cannot fit, with the estimate; takes dropped files; stops', async () => {
     const noGpu = await launchChromium({ webgpu: false });
@@ -189,7 +202,7 @@ describe.skipIf(!browserAvailable())('the training page in Chromium', () => {
       expect(await page.textContent('#message')).toMatch(/WebGPU is not available.*no adapter[\s\S]*wasm backend/);
       await page.click('#message button');
       expect(await page.inputValue('#device')).toBe('wasm');
-      await page.waitForFunction(() => document.getElementById('backend')!.textContent!.startsWith('wasm (CPU)'), null, { timeout: 60_000 });
+      await waitFor(page, 'the wasm backend', () => document.getElementById('backend')!.textContent!.startsWith('wasm (CPU)'));
 
       await page.setInputFiles('#model-input', DEMO_MODEL);
       // The dataset dropped onto its zone.
@@ -200,11 +213,11 @@ describe.skipIf(!browserAvailable())('the training page in Chromium', () => {
         return dt;
       }, train);
       await page.dispatchEvent('#data-drop', 'drop', { dataTransfer: dropped });
-      await page.waitForFunction(() => document.getElementById('data-picked')!.textContent === '1 files');
+      await waitFor(page, 'the dropped dataset', () => document.getElementById('data-picked')!.textContent === '1 files');
       expect(await page.inputValue('#train-file')).toBe('train.jsonl');
       await page.fill('#options [name="batch-tokens"]', '2000000'); // logits: 2M tokens × ~1000 vocab × 4 B ≈ 7.4 GiB
       await page.click('#start');
-      await page.waitForFunction(() => /does not fit/.test(document.getElementById('message')!.textContent ?? ''), null, { timeout: 60_000 });
+      await waitFor(page, 'the does-not-fit message', () => /does not fit/.test(document.getElementById('message')!.textContent ?? ''));
       const text = (await page.textContent('#message'))!;
       const vocab = JSON.parse(readFileSync(join(DEMO_MODEL, 'config.json'), 'utf8')).text_config.vocab_size;
       expect(text).toContain(`the logits of a packed row (2000000 tokens × ${vocab} vocab, f32) take ${((2_000_000 * vocab * 4) / 2 ** 30).toFixed(2)} GiB, more than this adapter's largest buffer (4.00 GiB)`);
@@ -218,7 +231,7 @@ describe.skipIf(!browserAvailable())('the training page in Chromium', () => {
       await page.fill('#options [name="lora"]', 'none');
       await page.click('#start');
       await page.click('#stop');
-      await page.waitForFunction(() => /stopped after step \d+/.test(document.getElementById('log')!.textContent ?? ''), null, { timeout: 120_000 });
+      await waitFor(page, 'the stop', () => /stopped after step \d+/.test(document.getElementById('log')!.textContent ?? ''), 90_000);
       const step = /stopped after step (\d+)/.exec((await page.textContent('#log'))!)![1];
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-checkpoint')]);
       expect(download.suggestedFilename()).toBe(`checkpoint-${step}.zip`);
@@ -228,5 +241,5 @@ describe.skipIf(!browserAvailable())('the training page in Chromium', () => {
     } finally {
       await noGpu.close();
     }
-  });
+  }, 300_000);
 });
