@@ -1,9 +1,9 @@
 // Optimizer kernels: global-norm gradient clipping and AdamW.
 //
-// sum_squares and clip_scale run as a single workgroup that loops over its input: thread t
-// accumulates elements t, t+256, … in order, then the 256 partials meet in a fixed binary
-// tree. Kernels may not allocate scratch, and one workgroup makes the order fixed, so the
-// result is bit-identical run to run.
+// sum_squares runs one workgroup per chunk of its input (the cut is fixed by n, see
+// src/backend/kernels.ts) and clip_scale one workgroup: thread t accumulates elements t,
+// t+256, … in order, then the 256 partials meet in a fixed binary tree. No atomics and no
+// scratch, so the result is bit-identical run to run.
 
 const WG: u32 = 256u;
 
@@ -19,21 +19,30 @@ fn tree_sum(t: u32, v: f32) {
   }
 }
 
-// ── sum_squares: out[slot] = Σ_{i<n} x[i]² ─────────────────────────────────────────
-struct SumSquaresParams { n: u32, slot: u32 }
+// ── sum_squares: out[slot + w] = Σ x[i]² over chunk w = [w·chunk, min(n, (w+1)·chunk)) ──
+// Four independent accumulators keep four loads in flight per thread; they are added in a
+// fixed order, so the result stays deterministic.
+struct SumSquaresParams { n: u32, slot: u32, chunk: u32 }
 @group(0) @binding(0) var<uniform> ss_p: SumSquaresParams;
 @group(0) @binding(1) var<storage, read> ss_x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> ss_out: array<f32>;
 
 @compute @workgroup_size(256)
-fn sum_squares(@builtin(local_invocation_index) t: u32) {
-  var part = 0.0;
-  for (var i = t; i < ss_p.n; i += WG) {
-    let x = ss_x[i];
-    part += x * x;
+fn sum_squares(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u32) {
+  let start = wid.x * ss_p.chunk;
+  let end = min(ss_p.n, start + ss_p.chunk);
+  var a = vec4f(0.0);
+  var i = start + t;
+  for (; i + 3u * WG < end; i += 4u * WG) {
+    let x = vec4f(ss_x[i], ss_x[i + WG], ss_x[i + 2u * WG], ss_x[i + 3u * WG]);
+    a += x * x;
   }
-  tree_sum(t, part);
-  if (t == 0u) { ss_out[ss_p.slot] = tree[0]; }
+  for (; i < end; i += WG) {
+    let x = ss_x[i];
+    a.x += x * x;
+  }
+  tree_sum(t, (a.x + a.y) + (a.z + a.w));
+  if (t == 0u) { ss_out[ss_p.slot + wid.x] = tree[0]; }
 }
 
 // ── clip_scale (torch.nn.utils.clip_grad_norm_): norm = √(Σ sumsq);

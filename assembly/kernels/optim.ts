@@ -4,14 +4,20 @@
   return base + (<usize>i << 2);
 }
 
-/** out[slot] = Σ_{i<n} x[i]², accumulated in f64 in index order (at least as accurate as the GPU's tree). */
-export function sumSquares(x: usize, n: i32, out: usize, slot: i32): void {
-  let s: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const v = <f64>load<f32>(at(x, i));
-    s += v * v;
-  }
-  store<f32>(at(out, slot), <f32>s);
+/** out[slot + p] = Σ x[i]² over chunk p of `chunk` elements (see src/backend/kernels.ts), each accumulated in f64 in index order. */
+export function sumSquares(x: usize, n: i32, out: usize, slot: i32, chunk: i32): void {
+  let p = slot;
+  let start = 0;
+  do {
+    const end = min(n, start + chunk);
+    let s: f64 = 0;
+    for (let i = start; i < end; i++) {
+      const v = <f64>load<f32>(at(x, i));
+      s += v * v;
+    }
+    store<f32>(at(out, p++), <f32>s);
+    start = end;
+  } while (start < n);
 }
 
 /** norm = √(Σ sumsq); out[0] = min(1, maxNorm / (norm + 1e-6)) (1 when maxNorm ≤ 0), out[1] = norm. */

@@ -241,13 +241,32 @@ export interface CrossEntropyGradArgs {
   ignoreIndex: number;
 }
 
-/** out[slot] = Σ_{i<n} x[i]² (fixed-order tree), for global-norm clipping. */
+/**
+ * Partial sums of squares for global-norm clipping: x is cut into sumSquaresParts(n) chunks of
+ * sumSquaresChunk(n) elements (the last one shorter) and out[slot + p] = Σ x[i]² over chunk p.
+ * The cut depends on n alone, so every backend fills the same slots and the sum order is fixed;
+ * on a GPU each chunk is one workgroup, so a large gradient is spread over the whole device.
+ */
 export interface SumSquaresArgs {
   x: Storage;
   n: number;
   out: Storage;
   slot: number;
 }
+/** Fewest elements per sumSquares chunk (a workgroup's share), and most chunks per call. */
+const SUM_SQUARES_MIN_CHUNK = 16_384;
+const SUM_SQUARES_MAX_PARTS = 1024;
+
+/** How many partial sums sumSquares writes for n elements (1 for n ≤ 16384). */
+export function sumSquaresParts(n: number): number {
+  return Math.max(1, Math.min(SUM_SQUARES_MAX_PARTS, Math.ceil(n / SUM_SQUARES_MIN_CHUNK)));
+}
+
+/** Elements per sumSquares chunk; with at most 1024 parts of ≥ 16384 elements, none is empty. */
+export function sumSquaresChunk(n: number): number {
+  return Math.max(1, Math.ceil(n / sumSquaresParts(n)));
+}
+
 /** norm = √(Σ_{i<count} sumsq[i]); out[0] = min(1, maxNorm / (norm + 1e-6)) (torch's clip_grad_norm_), out[1] = norm. maxNorm ≤ 0 disables clipping (out[0] = 1). */
 export interface ClipScaleArgs {
   sumsq: Storage;

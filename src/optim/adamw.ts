@@ -1,6 +1,7 @@
 // AdamW with global-norm gradient clipping, entirely on the device: per-parameter sums of
 // squares → one clip factor → one fused AdamW kernel per parameter. Nothing is read back
 // unless gradNorm() is asked for.
+import { sumSquaresParts } from '../backend/kernels.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface AdamWOptions {
@@ -30,7 +31,9 @@ export class AdamW {
   stepCount = 0;
   private m: Tensor[];
   private v: Tensor[];
+  /** Partial sums of squares of every gradient: parameter i's occupy slots[i] … slots[i + 1] − 1. */
   private sumsq: Tensor;
+  private slots: number[];
   /** [clip factor, global norm] of the last step. */
   private clip: Tensor;
 
@@ -50,7 +53,9 @@ export class AdamW {
     const rt = params[0].rt;
     this.m = params.map((p) => rt.keep(rt.zeros(p.shape)));
     this.v = params.map((p) => rt.keep(rt.zeros(p.shape)));
-    this.sumsq = rt.keep(rt.zeros([params.length]));
+    this.slots = [0];
+    for (const p of params) this.slots.push(this.slots[this.slots.length - 1] + sumSquaresParts(p.size));
+    this.sumsq = rt.keep(rt.zeros([this.slots[params.length]]));
     this.clip = rt.keep(rt.zeros([2]));
   }
 
@@ -60,15 +65,11 @@ export class AdamW {
     const b = rt.backend;
     this.stepCount++;
     this.params.forEach((p, i) => {
-      if (p.grad) b.sumSquares({ x: p.grad.storage, n: p.size, out: this.sumsq.storage, slot: i });
+      const slot = this.slots[i];
+      if (p.grad) b.sumSquares({ x: p.grad.storage, n: p.size, out: this.sumsq.storage, slot });
+      else b.write(this.sumsq.storage, new Float32Array(this.slots[i + 1] - slot), slot * 4); // no grad: its slots read 0
     });
-    // Slots of params without grads must read 0: zero them explicitly.
-    const missing = this.params.flatMap((p, i) => (p.grad ? [] : [i]));
-    if (missing.length) {
-      const zero = new Float32Array(1);
-      for (const i of missing) b.write(this.sumsq.storage, zero, i * 4);
-    }
-    b.clipScale({ sumsq: this.sumsq.storage, count: this.params.length, maxNorm: this.maxGradNorm, out: this.clip.storage });
+    b.clipScale({ sumsq: this.sumsq.storage, count: this.slots[this.params.length], maxNorm: this.maxGradNorm, out: this.clip.storage });
     this.params.forEach((p, i) => {
       if (!p.grad) return;
       b.adamw({

@@ -6,7 +6,7 @@
 //   SUM_TOL   2e-7  f32 sums of squares / norms / clip factors vs f64 (measured ≤ 3.7e-8, lavapipe and wasm)
 //   ADAM_TOL  1e-6  parameters and moments after 5 f32 steps vs f64 (measured ≤ 2.4e-7, lavapipe and wasm)
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AdamWArgs } from '../../src/backend/kernels.js';
+import { sumSquaresChunk, sumSquaresParts, type AdamWArgs } from '../../src/backend/kernels.js';
 import { downloadF32, maxRelError, randomF32, testBackends } from '../helpers/backends.js';
 import { StorageScope } from '../helpers/scope.js';
 
@@ -43,13 +43,26 @@ describe.each(backends)('optimizer kernels on $name', ({ backend: b }) => {
   const s = new StorageScope(b);
   afterEach(() => s.free());
 
-  it.each([0, 1, 7, 257, 70_001])('sumSquares of %i elements into its slot only', async (n) => {
+  it('cuts x into chunks by n alone: one up to 16384 elements, at most 1024, none empty', () => {
+    expect([0, 1, 16_384].map(sumSquaresParts)).toEqual([1, 1, 1]);
+    expect([16_385, 70_001, 16_384 * 1024, 16_384 * 1024 + 1, 136_134_656].map(sumSquaresParts)).toEqual([2, 5, 1024, 1024, 1024]);
+    for (const n of [16_385, 70_001, 16_384 * 1024 + 1, 136_134_656, 2 ** 30 - 3]) {
+      const [parts, chunk] = [sumSquaresParts(n), sumSquaresChunk(n)];
+      expect(chunk * parts, `n=${n}`).toBeGreaterThanOrEqual(n);
+      expect(chunk * (parts - 1), `n=${n}: last chunk empty`).toBeLessThan(n);
+    }
+  });
+
+  // 70_001 and 200_003: several chunks, the last one short, and (on WebGPU) a tail shorter than 4 × 256 per thread.
+  it.each([0, 1, 7, 257, 70_001, 200_003])('sumSquares of %i elements into its slots only, each chunk its own sum', async (n) => {
     const x = randomF32(n, n + 1, -2, 2);
-    const out = s.input(new Float32Array([-1, -1, -1, -1]));
+    const [parts, chunk] = [sumSquaresParts(n), sumSquaresChunk(n)];
+    const out = s.input(new Float32Array(parts + 3).fill(-1));
     b.sumSquares({ x: s.input(x), n, out, slot: 2 });
-    const got = await downloadF32(b, out, 4);
-    expect([got[0], got[1], got[3]]).toEqual([-1, -1, -1]);
-    expect(maxRelError([got[2]], [sumSq(x)])).toBeLessThanOrEqual(SUM_TOL);
+    const got = await downloadF32(b, out, parts + 3);
+    expect([got[0], got[1], got[parts + 2]]).toEqual([-1, -1, -1]);
+    const want = Array.from({ length: parts }, (_, p) => sumSq(x.subarray(p * chunk, (p + 1) * chunk)));
+    expect(maxRelError(got.subarray(2, parts + 2), want)).toBeLessThanOrEqual(SUM_TOL);
   });
 
   describe('clipScale', () => {
@@ -58,7 +71,7 @@ describe.each(backends)('optimizer kernels on $name', ({ backend: b }) => {
 
     async function clip(maxNorm: number): Promise<Float32Array> {
       const sumsq = s.output(parts.length);
-      parts.forEach((p, i) => b.sumSquares({ x: s.input(p), n: p.length, out: sumsq, slot: i }));
+      parts.forEach((p, i) => b.sumSquares({ x: s.input(p), n: p.length, out: sumsq, slot: i })); // one slot each: all ≤ 16384
       const out = s.output(2);
       b.clipScale({ sumsq, count: parts.length, maxNorm, out });
       return downloadF32(b, out, 2);
@@ -116,7 +129,7 @@ describe.each(backends)('optimizer kernels on $name', ({ backend: b }) => {
       expect(() => b.adamw({ ...base, step: 0 })).toThrow(/adamw \[8\] step 0: step must be an integer ≥ 1/);
       expect(() => b.adamw({ ...base, beta2: 1 })).toThrow(/adamw .*: beta2 must be in \[0, 1\)/);
       expect(() => b.adamw({ ...base, v: small })).toThrow(/adamw \[8\] step 1: operand 'v' holds 8 bytes but needs 32/);
-      expect(() => b.sumSquares({ x, n: 8, out: small, slot: 2 })).toThrow(/sumSquares \[8\] → slot 2: operand 'out'/);
+      expect(() => b.sumSquares({ x, n: 8, out: small, slot: 2 })).toThrow(/sumSquares \[8\] → slots 2…2: operand 'out' holds 8 bytes but needs 12/);
       expect(() => b.clipScale({ sumsq: x, count: 8, maxNorm: 1, out: s.input(new Float32Array(1)) })).toThrow(/clipScale .*: operand 'out' holds 4 bytes but needs 8/);
     });
   });

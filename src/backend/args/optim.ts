@@ -1,13 +1,14 @@
 // Argument checks for the optimizer kernels, shared by the WebGPU and wasm wrappers, and
 // the AdamW scalars both backends derive on the host (in f64, as torch does in Python).
-import type { AdamWArgs, ClipScaleArgs, SumSquaresArgs } from '../kernels.js';
+import { sumSquaresParts, type AdamWArgs, type ClipScaleArgs, type SumSquaresArgs } from '../kernels.js';
 import { requireDims, requireElems } from './operands.js';
 
 export function checkSumSquares(a: SumSquaresArgs): string {
-  const label = `sumSquares [${a.n}] → slot ${a.slot}`;
+  const parts = sumSquaresParts(a.n);
+  const label = `sumSquares [${a.n}] → slots ${a.slot}…${a.slot + parts - 1}`;
   requireDims(label, { n: a.n, slot: a.slot });
   requireElems(label, 'x', a.x, a.n, 'n');
-  requireElems(label, 'out', a.out, a.slot + 1, 'slot + 1');
+  requireElems(label, 'out', a.out, a.slot + parts, 'slot + sumSquaresParts(n)');
   return label;
 }
 

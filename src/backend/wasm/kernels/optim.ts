@@ -1,10 +1,10 @@
 // Optimizer kernel family on wasm (assembly/kernels/optim.ts).
-import type { AdamWArgs, ClipScaleArgs, SumSquaresArgs } from '../../kernels.js';
+import { sumSquaresChunk, type AdamWArgs, type ClipScaleArgs, type SumSquaresArgs } from '../../kernels.js';
 import { checkAdamW, checkClipScale, checkSumSquares } from '../../args/optim.js';
 import type { WasmContext } from '../context.js';
 
 interface OptimExports {
-  sumSquares(x: number, n: number, out: number, slot: number): void;
+  sumSquares(x: number, n: number, out: number, slot: number, chunk: number): void;
   clipScale(sumsq: number, count: number, maxNorm: number, out: number): void;
   adamw(
     param: number, grad: number, m: number, v: number, scale: number, n: number,
@@ -14,7 +14,7 @@ interface OptimExports {
 
 export function sumSquares(ctx: WasmContext, a: SumSquaresArgs): void {
   const l = checkSumSquares(a);
-  ctx.k<OptimExports>().sumSquares(ctx.ptr(a.x, l), a.n, ctx.ptr(a.out, l), a.slot);
+  ctx.k<OptimExports>().sumSquares(ctx.ptr(a.x, l), a.n, ctx.ptr(a.out, l), a.slot, sumSquaresChunk(a.n));
 }
 
 export function clipScale(ctx: WasmContext, a: ClipScaleArgs): void {

@@ -1,6 +1,6 @@
-// Optimizer kernel family on WebGPU (shaders/optim.wgsl). The reductions run as one
-// workgroup looping over the data: deterministic without scratch buffers.
-import type { AdamWArgs, ClipScaleArgs, SumSquaresArgs } from '../../kernels.js';
+// Optimizer kernel family on WebGPU (shaders/optim.wgsl). sumSquares runs one workgroup per
+// chunk (kernels.ts fixes the cut), clipScale one workgroup: deterministic without scratch.
+import { sumSquaresChunk, sumSquaresParts, type AdamWArgs, type ClipScaleArgs, type SumSquaresArgs } from '../../kernels.js';
 import { checkAdamW, checkClipScale, checkSumSquares } from '../../args/optim.js';
 import type { GpuContext } from '../context.js';
 import { Params } from '../params.js';
@@ -11,8 +11,8 @@ export function sumSquares(ctx: GpuContext, a: SumSquaresArgs): void {
     shader: 'optim',
     entry: 'sum_squares',
     bindings: [[a.x, 'read'], [a.out, 'write']],
-    params: new Params().u32(a.n, a.slot),
-    workgroups: [1],
+    params: new Params().u32(a.n, a.slot, sumSquaresChunk(a.n)),
+    workgroups: [sumSquaresParts(a.n)],
   });
 }
 
