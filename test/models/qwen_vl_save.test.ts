@@ -12,7 +12,7 @@ import { f32ToBf16Bits, f32ToF16Bits, bf16BitsToF32, f16BitsToF32 } from '../../
 import { loadQwenVL } from '../../src/models/qwen2vl/load.js';
 import type { LoadOptions, QwenVL } from '../../src/models/qwen2vl/model.js';
 import { loadPeftAdapter } from '../../src/models/qwen2vl/adapter.js';
-import { planShards, saveQwenVL } from '../../src/models/qwen2vl/save.js';
+import { configWithDtype, planShards, saveQwenVL } from '../../src/models/qwen2vl/save.js';
 import { testBackends } from '../helpers/backends.js';
 
 const backends = await testBackends();
@@ -32,6 +32,21 @@ describe('planShards (huggingface_hub split_state_dict_into_shards)', () => {
     expect(planShards([t('a', 6), t('b', 6), t('c', 2), t('d', 6), t('e', 2), t('f', 2)], 10)).toEqual([['a'], ['b', 'c'], ['d', 'e', 'f']]);
     expect(planShards([t('a', 3), t('big', 20), t('b', 3)], 10)).toEqual([['big'], ['a', 'b']]);
     expect(planShards([t('a', 3)], 10)).toEqual([['a']]);
+  });
+});
+
+describe('configWithDtype', () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+  it('names the saved dtype in every dtype / torch_dtype entry, top level and nested, and changes nothing else', () => {
+    const hub = '{\n  "rope_theta": 1000000.0,\n  "torch_dtype": "bfloat16",\n  "vision_config": {\n    "torch_dtype": "float32"\n  }\n}\n';
+    expect(dec(configWithDtype(enc(hub), 'f32'))).toBe(hub.replace('"torch_dtype": "bfloat16"', '"torch_dtype": "float32"'));
+    const v5 = readFileSync(`${root}sharded/config.json`, 'utf8');
+    const out = dec(configWithDtype(enc(v5), 'f16'));
+    expect(out).toBe(v5.replaceAll('"dtype": "bfloat16"', '"dtype": "float16"'));
+    expect(out.match(/"dtype": "float16"/g)).toHaveLength(3);
+    const same = enc(v5);
+    expect(configWithDtype(same, 'bf16')).toBe(same); // already right: the very bytes
   });
 });
 
@@ -63,7 +78,10 @@ describe.each(backends)('saving Qwen2.5-VL weights on $name', ({ backend }) => {
       const dir = tempDir();
       await saveQwenVL(m, dir, { configFrom: dirFileSet(`${root}model`), dtype });
       expect(readdirSync(dir).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors']);
-      expect(readFileSync(join(dir, 'config.json')).equals(readFileSync(`${root}model/config.json`))).toBe(true);
+      // config.json: the source's bytes with its dtype naming what was saved (transformers loads in that dtype by default).
+      const torchName = { f32: 'float32', bf16: 'bfloat16', f16: 'float16' }[dtype];
+      const source = readFileSync(`${root}model/config.json`, 'utf8');
+      expect(readFileSync(join(dir, 'config.json'), 'utf8')).toBe(source.replace('"dtype": "bfloat16"', `"dtype": "${torchName}"`));
       const file = readSafetensors(readFileSync(join(dir, 'model.safetensors')));
       expect(file.metadata).toEqual({ format: 'pt' });
       expect(file.tensors.has('model.layers.0.self_attn.q_proj.weight') && file.tensors.has('visual.merger.mlp.0.weight')).toBe(true);

@@ -46,8 +46,10 @@ export class GpuContext {
   private pass: GPUComputePassEncoder | null = null;
   private staging: GPUBuffer[] = [];
   private error: Error | null = null;
-  /** Dispatches recorded since the context was made (for tests and benchmarks). */
+  /** Dispatches recorded and queue submissions made since the context was made (for tests and benchmarks). */
   dispatches = 0;
+  submits = 0;
+  bindGroupsMade = 0;
 
   constructor(readonly device: GPUDevice) {
     this.maxBinding = device.limits.maxStorageBufferBindingSize;
@@ -170,6 +172,7 @@ export class GpuContext {
           ...bufs.map((b, i) => ({ binding: i + 1, resource: { buffer: b.buffer, size: bindSize(b) } })),
         ],
       });
+      this.bindGroupsMade++;
       if (this.bindGroups.size > 50_000) this.bindGroups.clear();
       this.bindGroups.set(bgKey, bg);
     }
@@ -206,6 +209,7 @@ export class GpuContext {
     }
     this.chunkIndex = 0;
     this.device.queue.submit([enc.finish()]);
+    this.submits++;
     this.encoder = null;
   }
 

@@ -4,7 +4,7 @@
 // (keys in sorted order, a new shard when the next tensor would tip it over the limit, a tensor
 // larger than the limit alone in its own), each shard with metadata {"format": "pt"} as
 // transformers writes them; config.json (and generation_config.json) copied from the source
-// folder. Every file is written atomically through the platform; where it takes chunks (Node),
+// folder, with config.json's dtype entries set to the dtype saved. Every file is written atomically through the platform; where it takes chunks (Node),
 // shards go out tensor by tensor, so none has to fit one typed array.
 import type { FileSet } from '../../io/fileset.js';
 import { pythonJson } from '../../io/py_json.js';
@@ -35,6 +35,7 @@ export interface SaveOptions {
 }
 
 const ST_DTYPE = { bf16: 'BF16', f16: 'F16', f32: 'F32' } as const;
+const TORCH_DTYPE = { bf16: 'bfloat16', f16: 'float16', f32: 'float32' } as const;
 const BYTES = { bf16: 2, f16: 2, f32: 4 } as const;
 
 export function shardName(i: number, n: number): string {
@@ -115,7 +116,11 @@ export async function saveQwenVL(model: QwenVL, dir: string, opts: SaveOptions):
     };
     await p.writeFileAtomic(joinPath(dir, INDEX), new TextEncoder().encode(`${pythonJson(index)}\n`));
   }
-  for (const name of COPIED) if (await opts.configFrom.has(name)) await p.writeFileAtomic(joinPath(dir, name), await opts.configFrom.read(name));
+  for (const name of COPIED) {
+    if (!(await opts.configFrom.has(name))) continue;
+    const bytes = await opts.configFrom.read(name);
+    await p.writeFileAtomic(joinPath(dir, name), name === 'config.json' ? configWithDtype(bytes, dtype) : bytes);
+  }
 
   if (p.listDir && p.remove) {
     const written = new Set(names);
@@ -124,4 +129,16 @@ export async function saveQwenVL(model: QwenVL, dir: string, opts: SaveOptions):
       if (stale) await p.remove(joinPath(dir, e.name));
     }
   }
+}
+
+/**
+ * config.json with every "dtype" / "torch_dtype" entry (top level and sub-configs) naming the
+ * dtype saved: transformers loads a checkpoint in its config's dtype by default, so a stale
+ * "bfloat16" would silently round f32 fine-tuned weights. Only those values change; the rest of
+ * the file stays byte for byte (re-serialising would lose Python's int/float distinction).
+ */
+export function configWithDtype(bytes: Uint8Array, dtype: SaveDtype): Uint8Array {
+  const text = new TextDecoder().decode(bytes);
+  const out = text.replace(/("(?:torch_)?dtype"\s*:\s*)"[A-Za-z0-9_.]+"/g, `$1"${TORCH_DTYPE[dtype]}"`);
+  return out === text ? bytes : new TextEncoder().encode(out);
 }
