@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Every GPU benchmark in one device call, ours (Dawn) and PyTorch's side by side in the same run,
+# results under $OUT/results/ (copy the ones worth keeping to bench/results/):
+#
+#   source .gpu/env.sh; bash tools/gpu_bench.sh [sft] [attention] [matmul]   # default: all three
+#
+# Run from the project root after `npm install` and `bash ../shared/tools/gpu-carry.sh`, carrying
+# .gpu and dist. Set MEDE2_DAWN_FLAGS to pass Dawn toggles (e.g. disable_robustness) to our side.
+set -euo pipefail
+out=${OUT:?run on the device machine, where OUT is set}
+results="$out/results"
+mkdir -p "$results"
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=(sft attention matmul)
+
+newest() { ls -t "$results"/"$1"-*.json 2>/dev/null | grep -v -- '-torch' | head -1; }
+
+for suite in "${suites[@]}"; do
+  echo "== $suite (ours)"
+  node dist/node/bench.js "$suite" --device webgpu --out "$results"
+  ours=$(newest "$suite")
+  echo "== $suite (torch)"
+  case "$suite" in
+    sft) python3 tools/bench_sft_torch.py | tee "$results/sft-torch.jsonl" ;;
+    attention | matmul) python3 "tools/bench_${suite}_torch.py" "$ours" "${ours%.json}-torch.json" ;;
+    *) echo "gpu_bench: unknown suite '$suite' (sft, attention, matmul)" >&2; exit 2 ;;
+  esac
+done
+ls -l "$results"
