@@ -1,11 +1,13 @@
 // Device-memory estimate of Stage-I training, from config.json and the options alone (before a
 // byte of weights is loaded), and the adapter limits it would break. Weights: frozen matrices
 // stay packed in their 16-bit dtype, trainable ones are f32 with a gradient and two AdamW
-// moments. Activations: what the backward pass keeps per token and layer, plus the row's logits
-// and their gradient — the logits, [batch tokens, vocab] f32, are usually the largest buffer.
+// moments. Activations: what the backward pass keeps per token and layer, plus one chunk of
+// logits and their gradient (the LM-head loss runs over chunks of rows, see
+// tensor/ops/linear_loss.ts) and the head's weight gradient, which that loss takes early.
 import type { BackendInfo } from '../backend/backend.js';
 import type { QwenVLConfig } from '../models/qwen2vl/config.js';
 import { isLoraTarget, type LoraConfig } from '../nn/lora.js';
+import { LOGITS_CHUNK_BYTES } from '../tensor/ops/linear_loss.js';
 import { fmtBytes } from '../util/format.js';
 
 export interface FootprintOptions {
@@ -118,12 +120,18 @@ export function estimateSftFootprint(c: QwenVLConfig, o: FootprintOptions): Foot
   const T = o.batchTokens;
   const attn = (t.numHeads + 2 * t.numKvHeads) * t.headDim + t.numHeads * t.headDim;
   const perTokenLayer = 6 * t.hiddenSize + attn + 4 * t.intermediateSize;
-  const logits = T * t.vocabSize * 4;
-  const activationBytes = T * t.numLayers * perTokenLayer * 4 + 2 * logits;
+  // At most this much; a smaller storage binding makes the chunks smaller still.
+  const logitsChunk = Math.min(T, Math.max(1, Math.floor(LOGITS_CHUNK_BYTES / (t.vocabSize * 4)))) * t.vocabSize * 4;
+  const headGradient = fullText ? embed * 4 : 0;
+  const activationBytes = T * t.numLayers * perTokenLayer * 4 + 2 * logitsChunk + headGradient;
   const weightBytes = frozen16 * 2 + f32 * 4;
   const optimizerBytes = trainable * 12;
   const embedBytes = embed * (fullText || w === 4 ? 4 : 2);
-  const largest = logits >= embedBytes ? { what: `the logits of a packed row (${T} tokens × ${t.vocabSize} vocab, f32)`, bytes: logits } : { what: `the token embeddings (${t.vocabSize} × ${t.hiddenSize})`, bytes: embedBytes };
+  const rowBytes = T * t.intermediateSize * 4; // the widest per-row activation: the MLP's
+  const largest =
+    rowBytes >= embedBytes
+      ? { what: `the MLP activations of a packed row (${T} tokens × ${t.intermediateSize}, f32)`, bytes: rowBytes }
+      : { what: `the token embeddings (${t.vocabSize} × ${t.hiddenSize})`, bytes: embedBytes };
   return { params, trainableParams: trainable, weightBytes, optimizerBytes, activationBytes, totalBytes: weightBytes + optimizerBytes + activationBytes, largest };
 }
 
@@ -132,7 +140,7 @@ export function fitProblems(f: Footprint, limits: BackendInfo['limits'], batchTo
   const problems: string[] = [];
   const cap = Math.min(limits.maxBindingBytes, limits.maxBufferBytes);
   if (f.largest.bytes > cap) {
-    const hint = f.largest.what.startsWith('the logits') ? `; lower batch tokens to at most ${Math.floor((batchTokens * cap) / f.largest.bytes)}` : '';
+    const hint = f.largest.what.includes('of a packed row') ? `; lower batch tokens to at most ${Math.floor((batchTokens * cap) / f.largest.bytes)}` : '';
     problems.push(`${f.largest.what} take ${fmtBytes(f.largest.bytes)}, more than this adapter's largest buffer (${fmtBytes(cap)})${hint}`);
   }
   return problems;

@@ -215,12 +215,12 @@ describe.skipIf(!browserAvailable())('the training page in Chromium', () => {
       await page.dispatchEvent('#data-drop', 'drop', { dataTransfer: dropped });
       await waitFor(page, 'the dropped dataset', () => document.getElementById('data-picked')!.textContent === '1 files');
       expect(await page.inputValue('#train-file')).toBe('train.jsonl');
-      await page.fill('#options [name="batch-tokens"]', '2000000'); // logits: 2M tokens × ~1000 vocab × 4 B ≈ 7.4 GiB
+      await page.fill('#options [name="batch-tokens"]', '20000000'); // the MLP's activations: 20M tokens × 256 × 4 B ≈ 19 GiB
       await page.click('#start');
       await waitFor(page, 'the does-not-fit message', () => /does not fit/.test(document.getElementById('message')!.textContent ?? ''));
       const text = (await page.textContent('#message'))!;
-      const vocab = JSON.parse(readFileSync(join(DEMO_MODEL, 'config.json'), 'utf8')).text_config.vocab_size;
-      expect(text).toContain(`the logits of a packed row (2000000 tokens × ${vocab} vocab, f32) take ${((2_000_000 * vocab * 4) / 2 ** 30).toFixed(2)} GiB, more than this adapter's largest buffer (4.00 GiB)`);
+      const mlp = JSON.parse(readFileSync(join(DEMO_MODEL, 'config.json'), 'utf8')).text_config.intermediate_size;
+      expect(text).toContain(`the MLP activations of a packed row (20000000 tokens × ${mlp}, f32) take ${((20_000_000 * mlp * 4) / 2 ** 30).toFixed(2)} GiB, more than this adapter's largest buffer (4.00 GiB)`);
       expect(text).toMatch(/; lower batch tokens to at most \d+\n/); // the exact bound: test/train/footprint.test.ts
       expect(text).toMatch(/Estimate: 0\.6M parameters.*≈ \d/);
       expect(await page.isDisabled('#start')).toBe(false); // the user can change the options and try again

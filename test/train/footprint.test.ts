@@ -17,6 +17,11 @@ const rt = new Runtime(backend);
 const MODELS = ['demo/model', 'test/fixtures/qwen_vl/qwen2_vl/model', 'test/fixtures/qwen_vl/qwen2_5_vl/model'];
 const config = (dir: string) => parseQwenVLConfig(JSON.parse(readFileSync(`${dir}/config.json`, 'utf8')));
 const count = (ts: { size: number }[]) => ts.reduce((n, t) => n + t.size, 0);
+/** The Qwen2.5-VL fixture with Qwen's real 152k vocabulary. */
+function withQwenVocab() {
+  const raw = JSON.parse(readFileSync('test/fixtures/qwen_vl/qwen2_5_vl/model/config.json', 'utf8'));
+  return parseQwenVLConfig({ ...raw, text_config: { ...raw.text_config, vocab_size: 151_936 } });
+}
 
 describe('Stage-I footprint estimate', () => {
   it.each(MODELS)('%s: counts every parameter and what full fine-tuning and LoRA train', async (dir) => {
@@ -39,14 +44,26 @@ describe('Stage-I footprint estimate', () => {
   });
 
   it('names the buffer over the adapter limit and the batch that would fit', () => {
-    const c = config('test/fixtures/qwen_vl/qwen2_5_vl/model'); // vocab 128
+    const c = config('test/fixtures/qwen_vl/qwen2_5_vl/model'); // vocab 128, hidden 64, MLP 96
     const f = estimateSftFootprint(c, { batchTokens: 8192, freezeVision: true, weightElementBytes: 2 });
-    expect(f.largest).toEqual({ what: 'the logits of a packed row (8192 tokens × 128 vocab, f32)', bytes: 8192 * 128 * 4 });
+    expect(f.largest).toEqual({ what: 'the MLP activations of a packed row (8192 tokens × 96, f32)', bytes: 8192 * 96 * 4 });
     expect(fitProblems(f, { maxBufferBytes: 2 ** 30, maxBindingBytes: 2 ** 22 }, 8192)).toEqual([]);
     expect(fitProblems(f, { maxBufferBytes: 2 ** 30, maxBindingBytes: 2 ** 21 }, 8192)).toEqual([
-      "the logits of a packed row (8192 tokens × 128 vocab, f32) take 4.0 MiB, more than this adapter's largest buffer (2.0 MiB); lower batch tokens to at most 4096",
+      "the MLP activations of a packed row (8192 tokens × 96, f32) take 3.0 MiB, more than this adapter's largest buffer (2.0 MiB); lower batch tokens to at most 5461",
     ]);
-    const fits = estimateSftFootprint(c, { batchTokens: 4096, freezeVision: true, weightElementBytes: 2 });
-    expect(fitProblems(fits, { maxBufferBytes: 2 ** 21, maxBindingBytes: 2 ** 30 }, 4096)).toEqual([]);
+    const fits = estimateSftFootprint(c, { batchTokens: 5461, freezeVision: true, weightElementBytes: 2 });
+    expect(fitProblems(fits, { maxBufferBytes: 2 ** 21, maxBindingBytes: 2 ** 30 }, 5461)).toEqual([]);
+    // The logits never are the limit: the loss takes them a chunk of rows at a time.
+    const head = estimateSftFootprint(withQwenVocab(), { batchTokens: 2048, freezeVision: true, weightElementBytes: 2 });
+    expect(head.largest.what).toBe('the token embeddings (151936 × 64)');
+  });
+
+  it('counts one 256 MiB chunk of logits and its gradient, not the whole row', () => {
+    const c = withQwenVocab();
+    const opts = { freezeVision: true, weightElementBytes: 2 as const, lora: { ...DEFAULT_LORA, r: 4 } };
+    const rows = Math.floor((256 * 2 ** 20) / (151_936 * 4)); // 441 rows per chunk
+    const at = (T: number) => estimateSftFootprint(c, { ...opts, batchTokens: T }).activationBytes;
+    const perToken = (at(rows) - 2 * rows * 151_936 * 4) / rows; // the layers' share, linear in tokens
+    expect(at(4 * rows) - 4 * rows * perToken).toBe(2 * rows * 151_936 * 4); // logits stop growing past one chunk
   });
 });

@@ -285,7 +285,10 @@ export class QwenVL {
     if (mode === 'last') rows = Int32Array.from(cu.slice(1), (e) => e - 1);
     let logits: Tensor | null = null;
     let loss: Tensor | null = null;
-    if (labels) {
+    if (labels && mode === 'none') {
+      // Training: the loss without the [tokens × vocab] logits (one chunk of rows at a time).
+      loss = ops.linearCrossEntropy(h, this.weight('lm_head.weight'), rt.tensor(shiftLabels(labels, cu), [T], 'i32'));
+    } else if (labels) {
       const all = ops.linear(h, this.weight('lm_head.weight'));
       loss = ops.crossEntropy(all, rt.tensor(shiftLabels(labels, cu), [T], 'i32'));
       if (mode === 'all') logits = all;

@@ -5,6 +5,7 @@ export { copy, reshape, permute, transpose, expand, slice, concat, gatherRows, s
 export { matmul, linear, type MatmulOptions } from './matmul.js';
 export { softmax, logSoftmax, rmsNorm, layerNorm, swiglu } from './nn.js';
 export { tokenCrossEntropy, crossEntropy, IGNORE_INDEX } from './loss.js';
+export { linearCrossEntropy, logitsChunkRows } from './linear_loss.js';
 export { toF32 } from './convert.js';
 export { attention, rope, type AttentionOptions } from './attention.js';
 export { dropout } from './dropout.js';
