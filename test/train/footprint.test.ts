@@ -10,6 +10,7 @@ import { parseQwenVLConfig } from '../../src/models/qwen2vl/config.js';
 import { loadQwenVL } from '../../src/models/qwen2vl/load.js';
 import { DEFAULT_LORA } from '../../src/nn/lora.js';
 import { Runtime } from '../../src/tensor/runtime.js';
+import { LOGITS_CHUNK_BYTES } from '../../src/tensor/ops/linear_loss.js';
 import { estimateSftFootprint, fitProblems } from '../../src/train/footprint.js';
 
 const { backend } = await createBackend('wasm');
@@ -58,10 +59,10 @@ describe('Stage-I footprint estimate', () => {
     expect(head.largest.what).toBe('the token embeddings (151936 × 64)');
   });
 
-  it('counts one 256 MiB chunk of logits and its gradient, not the whole row', () => {
+  it('counts one chunk of logits and its gradient, not the whole row', () => {
     const c = withQwenVocab();
     const opts = { freezeVision: true, weightElementBytes: 2 as const, lora: { ...DEFAULT_LORA, r: 4 } };
-    const rows = Math.floor((256 * 2 ** 20) / (151_936 * 4)); // 441 rows per chunk
+    const rows = Math.floor(LOGITS_CHUNK_BYTES / (151_936 * 4)); // 1766 rows per chunk
     const at = (T: number) => estimateSftFootprint(c, { ...opts, batchTokens: T }).activationBytes;
     const perToken = (at(rows) - 2 * rows * 151_936 * 4) / rows; // the layers' share, linear in tokens
     expect(at(4 * rows) - 4 * rows * perToken).toBe(2 * rows * 151_936 * 4); // logits stop growing past one chunk

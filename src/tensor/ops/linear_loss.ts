@@ -26,8 +26,12 @@ function accumulate(a: Tensor | null, b: Tensor): Tensor {
   return s;
 }
 
-/** Most bytes one chunk's logits take (and their gradient as much again). */
-export const LOGITS_CHUNK_BYTES = 256 * 2 ** 20;
+/**
+ * Most bytes one chunk's logits take (and their gradient as much again). Large on purpose: the
+ * chunk's rows are the m of the dh = dlogits·W product (k = vocab), and a GPU needs enough row
+ * tiles to fill its cores (1 GiB: 1766 rows of a 152k vocabulary, 2 chunks at 2k tokens).
+ */
+export const LOGITS_CHUNK_BYTES = 2 ** 30;
 
 /** Rows per chunk for a vocabulary: the logits chunk within LOGITS_CHUNK_BYTES and one storage binding. */
 export function logitsChunkRows(vocab: number, maxBindingBytes: number): number {
