@@ -9,9 +9,11 @@
 // newline after <|im_end|> are not. Labels are unshifted (the loss shifts them), −100 elsewhere.
 import { expandVisionPlaceholders, type ChatMessage, type Tokenizer } from '../../text/index.js';
 import { IssueLog, type DataIssue } from './issues.js';
+import { IGNORE_INDEX } from '../../tensor/ops/loss.js';
 import { RecordError, type SftExample } from './records.js';
 
-export const IGNORE_INDEX = -100;
+/** Label of tokens the loss skips (torch's ignore_index), re-exported for the data side. */
+export { IGNORE_INDEX };
 
 export type Truncation = 'right' | 'drop';
 
