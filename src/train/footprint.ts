@@ -7,7 +7,7 @@
 import type { BackendInfo } from '../backend/backend.js';
 import type { QwenVLConfig } from '../models/qwen2vl/config.js';
 import { isLoraTarget, type LoraConfig } from '../nn/lora.js';
-import { LOGITS_CHUNK_BYTES } from '../tensor/ops/linear_loss.js';
+import { logitsChunkRows } from '../tensor/ops/linear_loss.js';
 import { fmtBytes } from '../util/format.js';
 
 export interface FootprintOptions {
@@ -120,8 +120,8 @@ export function estimateSftFootprint(c: QwenVLConfig, o: FootprintOptions): Foot
   const T = o.batchTokens;
   const attn = (t.numHeads + 2 * t.numKvHeads) * t.headDim + t.numHeads * t.headDim;
   const perTokenLayer = 6 * t.hiddenSize + attn + 4 * t.intermediateSize;
-  // At most this much; a smaller storage binding makes the chunks smaller still.
-  const logitsChunk = Math.min(T, Math.max(1, Math.floor(LOGITS_CHUNK_BYTES / (t.vocabSize * 4)))) * t.vocabSize * 4;
+  // At most this much (no binding limit); a smaller storage binding makes the chunks smaller still.
+  const logitsChunk = Math.min(T, logitsChunkRows(t.vocabSize, Infinity)) * t.vocabSize * 4;
   const headGradient = fullText ? embed * 4 : 0;
   const activationBytes = T * t.numLayers * perTokenLayer * 4 + 2 * logitsChunk + headGradient;
   const weightBytes = frozen16 * 2 + f32 * 4;

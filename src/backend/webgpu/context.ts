@@ -46,7 +46,7 @@ export class GpuContext {
   private pass: GPUComputePassEncoder | null = null;
   private staging: GPUBuffer[] = [];
   private error: Error | null = null;
-  /** Dispatches recorded and queue submissions made since the context was made (for tests and benchmarks). */
+  /** Dispatches recorded, queue submissions made and bind groups created since the context was made (for tests and benchmarks). */
   dispatches = 0;
   submits = 0;
   bindGroupsMade = 0;

@@ -4,8 +4,9 @@
 // (keys in sorted order, a new shard when the next tensor would tip it over the limit, a tensor
 // larger than the limit alone in its own), each shard with metadata {"format": "pt"} as
 // transformers writes them; config.json (and generation_config.json) copied from the source
-// folder, with config.json's dtype entries set to the dtype saved. Every file is written atomically through the platform; where it takes chunks (Node),
-// shards go out tensor by tensor, so none has to fit one typed array.
+// folder, with config.json's dtype entries set to the dtype saved. Every file is written
+// atomically through the platform; where it takes chunks (Node), shards go out tensor by
+// tensor, so none has to fit one typed array.
 import type { FileSet } from '../../io/fileset.js';
 import { pythonJson } from '../../io/py_json.js';
 import { safetensorsChunks, writeSafetensors, type TensorToWrite } from '../../io/safetensors.js';

@@ -13,8 +13,8 @@ import { record } from '../autograd.js';
 import type { Tensor } from '../tensor.js';
 import { add, mul, scale, sum } from './arith.js';
 import { f32Inputs } from './check.js';
-import { slice, stridedCopy } from './layout.js';
-import { IGNORE_INDEX } from './loss.js';
+import { slice, writeRows } from './layout.js';
+import { checkLabels, countLabelled, IGNORE_INDEX } from './loss.js';
 import { matmul } from './matmul.js';
 
 /** a + b, releasing both (running sums under noGrad); a missing a is just b. */
@@ -56,16 +56,13 @@ export function linearCrossEntropy(h: Tensor, w: Tensor, labels: Tensor, opts: L
   const host = labels.host;
   if (labels.dtype !== 'i32' || labels.size !== T || !host)
     throw new Error(`linearCrossEntropy: labels must be ${T} i32 values with a host copy (rt.tensor(values, [${T}], 'i32')), got ${labels.describe()}`);
-  for (let i = 0; i < T; i++)
-    if (host[i] !== ignoreIndex && (host[i] < 0 || host[i] >= V))
-      throw new Error(`linearCrossEntropy: label ${host[i]} at position ${i} is outside the vocabulary [0, ${V}) and is not the ignore index ${ignoreIndex}`);
+  checkLabels('linearCrossEntropy', host, V, ignoreIndex);
   const chunk = opts.chunkRows ?? logitsChunkRows(V, h.rt.backend.info.limits.maxBindingBytes);
   if (!(Number.isInteger(chunk) && chunk >= 1)) throw new Error(`linearCrossEntropy: chunkRows must be a positive integer, got ${chunk}`);
 
   const rt = h.rt;
   const b = rt.backend;
-  let valid = 0;
-  for (let i = 0; i < T; i++) if (host[i] !== ignoreIndex) valid++;
+  const valid = countLabelled(host, ignoreIndex);
   const needH = rt.gradEnabled && h.requiresGrad;
   const needW = rt.gradEnabled && w.requiresGrad;
   const dh = needH ? rt.empty([T, h.shape[1]], 'f32', 'linearCrossEntropy dh') : null;
@@ -90,7 +87,7 @@ export function linearCrossEntropy(h: Tensor, w: Tensor, labels: Tensor, opts: L
         logits.release();
         if (dh) {
           const dhc = matmul(dlogits, w);
-          stridedCopy(dhc, dh, dhc.shape, [dhc.shape[1], 1], [dhc.shape[1], 1], 0, r0 * dhc.shape[1], 'linearCrossEntropy dh');
+          writeRows(dh, dhc, r0);
           dhc.release();
         }
         if (needW) {
