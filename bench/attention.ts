@@ -41,7 +41,7 @@ const TUNE: Record<AttentionPass, AttentionTile[]> = {
 /** Above this sampled error a measurement is reported as wrong. */
 const MAX_ERROR = 1e-3;
 
-interface Problem {
+export interface Problem {
   shape: AttnShape;
   args: AttentionGradArgs;
   host: { q: Float32Array; k: Float32Array; v: Float32Array; g: Float32Array };
@@ -51,7 +51,7 @@ interface Problem {
   free(): void;
 }
 
-function problem(backend: Backend, shape: AttnShape): Problem {
+export function problem(backend: Backend, shape: AttnShape): Problem {
   const { hq, hkv, d } = shape;
   const cu = shape.lens.reduce((c, l) => [...c, c[c.length - 1] + l], [0]);
   const t = cu[cu.length - 1];

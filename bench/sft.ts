@@ -89,19 +89,30 @@ function shapeOf(name: string, c: ReturnType<typeof parseQwenVLConfig>): number[
   return hit[1];
 }
 
+/** A model with random weights and a trainer over one packed row of `shape`'s token count. */
+export async function sftStep(rt: Runtime, shape: keyof typeof SFT_SHAPES): Promise<{ model: QwenVL; trainer: SftTrainer; ids: Int32Array }> {
+  const config = parseQwenVLConfig(benchConfig(shape), `bench ${shape}`);
+  const model = await QwenVL.load(rt, config, randomWeights(config, 1), { freeze: { vision: true } });
+  const T = SFT_SHAPES[shape].tokens;
+  const rng = new Rng(2);
+  const ids = Int32Array.from({ length: T }, () => 1 + Math.floor(rng.next() * Math.min(config.text.vocabSize - 10, 110)));
+  const trainer = new SftTrainer(model, [{ id: 'x', inputIds: ids, labels: ids }], {
+    lr: 1e-5, schedule: 'constant', epochs: 1, maxSteps: 1000, batchTokens: T, gradAccum: 1, warmup: { steps: 0 }, weightDecay: 0, maxGradNorm: 1, seed: 0,
+  });
+  return { model, trainer, ids };
+}
+
+/** The shapes a backend runs: both on a hardware GPU, the tiny one elsewhere. */
+export function sftShapes(backend: Backend): (keyof typeof SFT_SHAPES)[] {
+  return backend.info.kind === 'wasm' || backend.info.software ? ['tiny'] : ['tiny', '0.5B'];
+}
+
 export async function sftSuite(backend: Backend): Promise<SuiteOutput> {
   const rt = new Runtime(backend);
   const rows: Row[] = [];
-  const shapes = (backend.info.kind === 'wasm' || backend.info.software ? ['tiny'] : ['tiny', '0.5B']) as (keyof typeof SFT_SHAPES)[];
-  for (const shape of shapes) {
-    const config = parseQwenVLConfig(benchConfig(shape), `bench ${shape}`);
-    const model = await QwenVL.load(rt, config, randomWeights(config, 1), { freeze: { vision: true } });
+  for (const shape of sftShapes(backend)) {
+    const { model, trainer, ids } = await sftStep(rt, shape);
     const T = SFT_SHAPES[shape].tokens;
-    const rng = new Rng(2);
-    const ids = Int32Array.from({ length: T }, () => 1 + Math.floor(rng.next() * Math.min(config.text.vocabSize - 10, 110)));
-    const trainer = new SftTrainer(model, [{ id: 'x', inputIds: ids, labels: ids }], {
-      lr: 1e-5, schedule: 'constant', epochs: 1, maxSteps: 1000, batchTokens: T, gradAccum: 1, warmup: { steps: 0 }, weightDecay: 0, maxGradNorm: 1, seed: 0,
-    });
     const times: number[] = [];
     let peak = 0;
     for (let i = 0; i < 7; i++) {

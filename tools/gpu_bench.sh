@@ -2,7 +2,10 @@
 # Every GPU benchmark in one device call, ours (Dawn) and PyTorch's side by side in the same run,
 # results under $OUT/results/ (copy the ones worth keeping to bench/results/):
 #
-#   source .gpu/env.sh; bash tools/gpu_bench.sh [sft] [attention] [matmul]   # default: all three
+#   source .gpu/env.sh; bash tools/gpu_bench.sh [sft] [attention] [matmul] [profile]   # default: all four
+#
+# profile (GPU time per kernel of one training step and of attention at 4k) has no PyTorch twin and
+# runs with Dawn's timestamp quantization off.
 #
 # Run from the project root after `npm install` and `bash ../shared/tools/gpu-carry.sh`, carrying
 # .gpu and dist. Set MEDE2_DAWN_FLAGS to pass Dawn toggles (e.g. disable_robustness) to our side.
@@ -11,19 +14,23 @@ out=${OUT:?run on the device machine, where OUT is set}
 results="$out/results"
 mkdir -p "$results"
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(sft attention matmul)
+[ ${#suites[@]} -eq 0 ] && suites=(sft attention matmul profile)
 
 newest() { ls -t "$results"/"$1"-*.json 2>/dev/null | grep -v -- '-torch' | head -1; }
 
 for suite in "${suites[@]}"; do
   echo "== $suite (ours)"
+  if [ "$suite" = profile ]; then
+    MEDE2_DAWN_FLAGS="${MEDE2_DAWN_FLAGS:-} disable-dawn-features=timestamp_quantization" node dist/node/bench.js profile --device webgpu --out "$results"
+    continue
+  fi
   node dist/node/bench.js "$suite" --device webgpu --out "$results"
   ours=$(newest "$suite")
   echo "== $suite (torch)"
   case "$suite" in
     sft) python3 tools/bench_sft_torch.py | tee "$results/sft-torch.jsonl" ;;
     attention | matmul) python3 "tools/bench_${suite}_torch.py" "$ours" "${ours%.json}-torch.json" ;;
-    *) echo "gpu_bench: unknown suite '$suite' (sft, attention, matmul)" >&2; exit 2 ;;
+    *) echo "gpu_bench: unknown suite '$suite' (sft, attention, matmul, profile)" >&2; exit 2 ;;
   esac
 done
 ls -l "$results"

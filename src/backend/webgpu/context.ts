@@ -5,6 +5,7 @@
 import { shaders } from '../../generated/shaders.js';
 import { PARAM_SLOT_BYTES, type Params } from './params.js';
 import { BufferPool, GpuStorage } from './pool.js';
+import { KernelProfiler, type KernelTime } from './profiler.js';
 import { fmtBytes } from '../../util/format.js';
 import type { Storage } from '../storage.js';
 
@@ -46,6 +47,7 @@ export class GpuContext {
   private pass: GPUComputePassEncoder | null = null;
   private staging: GPUBuffer[] = [];
   private error: Error | null = null;
+  private profiler: KernelProfiler | null = null;
   /** Dispatches recorded, queue submissions made and bind groups created since the context was made (for tests and benchmarks). */
   dispatches = 0;
   submits = 0;
@@ -176,11 +178,40 @@ export class GpuContext {
       if (this.bindGroups.size > 50_000) this.bindGroups.clear();
       this.bindGroups.set(bgKey, bg);
     }
-    const pass = this.computePass();
+    const pass = this.profiler ? this.profiledPass(`${d.shader}.${d.entry} ${d.label}`) : this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bg, [offset]);
     pass.dispatchWorkgroups(x, y, z);
+    if (this.profiler) this.endPass();
     this.dispatches++;
+  }
+
+  /** A pass of its own for one dispatch, bracketed by the profiler's timestamps. */
+  private profiledPass(label: string): GPUComputePassEncoder {
+    if (this.profiler!.full) this.submit();
+    const enc = this.endPass();
+    this.pass = enc.beginComputePass(this.profiler!.nextPass(label));
+    return this.pass;
+  }
+
+  /** Starts timing every dispatch on the GPU (see profiler.ts); `endProfile` returns the times. */
+  startProfile(): void {
+    if (this.profiler) throw new Error('startProfile: a profile is already open');
+    this.submit();
+    this.profiler = new KernelProfiler(this.device);
+  }
+
+  /** Submits what is recorded, waits for it and returns GPU time per kernel label, slowest first. */
+  async endProfile(): Promise<KernelTime[]> {
+    const p = this.profiler;
+    if (!p) throw new Error('endProfile: no profile is open (call startProfile first)');
+    await this.sync();
+    this.profiler = null;
+    try {
+      return await p.collect();
+    } finally {
+      p.destroy();
+    }
   }
 
   /** Workgroup counts for n invocations of size wg, folded into 2-D when x would exceed the limit. */
@@ -208,6 +239,7 @@ export class GpuContext {
       c.used = 0;
     }
     this.chunkIndex = 0;
+    this.profiler?.resolve(enc);
     this.device.queue.submit([enc.finish()]);
     this.submits++;
     this.encoder = null;
