@@ -3,12 +3,13 @@
 // window attention (16 heads, head dim 80, windows of 64 patches packed to 4096 tokens).
 // TFLOP/s counts the useful work as FlashAttention does: 4·D per visible (query, key) pair and head
 // forward, 2.5× that backward. Sampled outputs and gradients are checked against float64 on the CPU.
-// On WebGPU the 4k shape first times alternative tiles for each pass (shaders/attention.wgsl) and
-// every shape then runs with the fastest; the tuning rows record what was tried.
+// On WebGPU the 4k shape (head dim 128) and the 0.5B model's shape (2k, 14/2 heads, head dim 64) first
+// time alternative tiles for each pass (shaders/attention.wgsl) and every shape then runs with the
+// fastest of its head-dim class; the tuning rows record what was tried.
 import type { Backend } from '../src/backend/backend.js';
 import { attentionGradScratchBytes, type AttentionArgs, type AttentionGradArgs } from '../src/backend/kernels.js';
 import type { Storage } from '../src/backend/storage.js';
-import { setAttentionTile, type AttentionPass, type AttentionTile } from '../src/backend/webgpu/kernels/attention.js';
+import { TILE_CANDIDATES, attentionTile, setAttentionTile, type AttentionPass, type AttentionTile, type HeadDimClass } from '../src/backend/webgpu/kernels/attention.js';
 import { Rng } from '../src/util/rng.js';
 import type { Row, SuiteOutput } from './suite.js';
 import { DEFAULT_TIMING, timeRuns, timerKind, type TimingOptions } from './timing.js';
@@ -26,17 +27,15 @@ interface AttnShape {
 const llm = (tokens: number): AttnShape => ({ name: `llm ${tokens / 1024}k causal`, hq: 16, hkv: 2, d: 128, lens: [tokens], causal: true });
 const vision = (windows: number): AttnShape => ({ name: `vision ${windows}×64 windows`, hq: 16, hkv: 16, d: 80, lens: new Array(windows).fill(64), causal: false });
 
-export const GPU_SHAPES: AttnShape[] = [llm(1024), llm(4096), llm(8192), vision(64)];
+const llm05b: AttnShape = { name: 'llm 2k d64 causal (0.5B)', hq: 14, hkv: 2, d: 64, lens: [2048], causal: true };
+export const GPU_SHAPES: AttnShape[] = [llm(1024), llm(4096), llm(8192), llm05b, vision(64)];
 export const WASM_SHAPES: AttnShape[] = [{ ...llm(256), name: 'llm 256 causal' }, vision(4)];
 
-/** The shape whose tiles are tuned, and the alternatives tried per pass (the shipped tile first). */
-const TUNED_SHAPE = 'llm 4k causal';
-const tile = (wg: number, tc: number): AttentionTile => ({ wg, tc, br: 64, bc: 64 });
-const TUNE: Record<AttentionPass, AttentionTile[]> = {
-  fwd: [tile(256, 16), tile(128, 16), tile(128, 8)],
-  dq: [tile(256, 16), tile(128, 16), tile(128, 8)],
-  dkdv: [tile(256, 16), tile(128, 16), tile(128, 8)],
-};
+/** The shapes whose tiles are tuned, per head-dim class. */
+const TUNED: [string, HeadDimClass][] = [
+  ['llm 4k causal', 128],
+  [llm05b.name, 64],
+];
 
 /** Above this sampled error a measurement is reported as wrong. */
 const MAX_ERROR = 1e-3;
@@ -196,27 +195,35 @@ async function sampledError(backend: Backend, p: Problem): Promise<number> {
   return maxDiff / maxRef;
 }
 
-const fmtTile = (t: AttentionTile) => `${t.wg}/${t.tc}/${t.br}/${t.bc}`;
+const fmtTile = (t: AttentionTile) => `${t.wg}/${t.tc}/${t.br}/${t.bc}/${t.dk}`;
 
-/** Times each pass's alternative tiles on one problem and installs the fastest (128-wide head dims). */
-async function tuneTiles(backend: Backend, p: Problem, timing: TimingOptions): Promise<Row[]> {
+/**
+ * Times each pass's alternative tiles on one problem and installs the fastest for its head-dim class.
+ * The backward is timed whole (its other passes keep their tiles), and a tile whose sampled result is
+ * wrong is never kept.
+ */
+async function tuneTiles(backend: Backend, p: Problem, dClass: HeadDimClass, timing: TimingOptions): Promise<Row[]> {
   const rows: Row[] = [];
   for (const pass of ['fwd', 'dq', 'dkdv'] as AttentionPass[]) {
+    const shipped = attentionTile(pass, dClass);
     let best: { tile: AttentionTile; ms: number } | null = null;
-    for (const t of TUNE[pass]) {
-      setAttentionTile(pass, 128, t);
+    for (const t of TILE_CANDIDATES[pass]) {
+      setAttentionTile(pass, dClass, t);
       const run = pass === 'fwd' ? () => backend.attention(p.args) : () => backend.attentionGrad(p.args);
       try {
         const ms = (await timeRuns(backend, run, timing)).seconds * 1e3;
-        rows.push({ shape: `tune ${pass} (${p.shape.name})`, tile: fmtTile(t), ms });
-        if (!best || ms < best.ms) best = { tile: t, ms };
+        backend.attention(p.args);
+        backend.attentionGrad(p.args);
+        const err = await sampledError(backend, p);
+        rows.push({ shape: `tune ${pass} (${p.shape.name})`, tile: fmtTile(t), ms, sampledErr: err });
+        if (err <= MAX_ERROR && (!best || ms < best.ms)) best = { tile: t, ms };
       } catch (e) {
         rows.push({ shape: `tune ${pass} (${p.shape.name})`, tile: fmtTile(t), error: (e as Error).message.slice(0, 300) });
         await backend.sync().catch(() => undefined);
       }
       console.log(`  ${JSON.stringify(rows[rows.length - 1])}`);
     }
-    if (best) setAttentionTile(pass, 128, best.tile);
+    setAttentionTile(pass, dClass, best?.tile ?? shipped);
     rows.push({ shape: `tune ${pass}: kept`, tile: best ? fmtTile(best.tile) : null });
   }
   return rows;
@@ -227,11 +234,12 @@ export async function attentionSuite(backend: Backend): Promise<SuiteOutput> {
   const shapes = gpu ? GPU_SHAPES : WASM_SHAPES;
   const timing: TimingOptions = gpu ? DEFAULT_TIMING : { ...DEFAULT_TIMING, warmup: 1, repeats: 3, minBatchSeconds: 0.2 };
   const rows: Row[] = [];
-  if (gpu) {
-    const p = problem(backend, shapes.find((s) => s.name === TUNED_SHAPE)!);
-    rows.push(...(await tuneTiles(backend, p, timing)));
-    p.free();
-  }
+  if (gpu)
+    for (const [name, dClass] of TUNED) {
+      const p = problem(backend, shapes.find((s) => s.name === name)!);
+      rows.push(...(await tuneTiles(backend, p, dClass, timing)));
+      p.free();
+    }
   for (const shape of shapes) {
     const p = problem(backend, shape);
     const fwdFlop = 4 * p.pairs * shape.d * shape.hq;

@@ -19,9 +19,15 @@
 // tr·RM ..< tr·RM + RM and the column quads tc + TC·c of every tile (score columns for c < CS, head
 // dims for c < CO). Products read their left operand as broadcast vec4s of RM/4 row quads and
 // their right operand as conflict-free vec4s, from workgroup memory:
-//   mm_scores:  acc[r][c] += Σ_d A[d][r]·B[d][c] — A, B staged transposed, DK head dims at a time;
-//   mm_values:  acc[r][c] += Σ_j pbuf[j][r]·stage[j][c] — pbuf holds the softmaxed tile (or dS),
-//               stage holds JK natural rows of V / K / dO / Q.
+//   mm_scores:  acc[r][c] += Σ_d A[r][d]·B[c][d] — A, B staged as row quads × head dims, DK dims at
+//               a time (the backward stages both of its score products, S and dP, between one barrier pair);
+//   mm_values:  acc[r][c] += Σ_j pbuf[r][j]·stage[c][j] — pbuf holds the softmaxed tile (or dS),
+//               stage holds DK rows of V / K / dO / Q as dim quads × rows.
+// Workgroup memory is one 2-D array `sh` of ROWS × (DK + 1) vec4s (the +1 keeps strided reads
+// conflict-free), indexed [which vec4 of whose rows][step of the unrolled product loop]: the
+// thread-dependent part sits in the outer index, so the bounds clamp that WebGPU's robustness
+// adds to every access is computed once per loop, not once per load.
+// Blocks that lie wholly inside the visible region skip the per-element mask.
 // Scores are kept in log2 units (scale·log₂e folded in), so the exponentials are exp2.
 
 override WG: u32 = 128u;   // threads per workgroup
@@ -34,28 +40,30 @@ override RM: u32 = BR / TR;            // rows per thread (4 or 8)
 override RQ: u32 = RM / 4u;            // row quads per thread
 override CS: u32 = BC / (4u * TC);     // score column quads per thread
 override CO: u32 = DP / (4u * TC);     // head-dim quads per thread
-const DK: u32 = 16u;                   // head dims per transposed staging step
-const JK: u32 = 16u;                   // rows per natural staging step (= DK: both are P.steps)
+const DK: u32 = 16u;                   // head dims per transposed staging step, rows per natural one (= P.steps); the host defines 16 or 32
+override PAIRS: u32 = 1u;              // operand pairs staged at once for scores (2 in the backward: S and dP)
 // Fully unrolled inner product loops (hardware adapters); software adapters keep them rolled,
 // bounded by the uniform P.steps, because LLVM's compile time grows with the unrolled body.
 override UNROLL: bool = true;
-// Register tiles are sized for the largest configuration the host picks (RM·CO ≤ 16, RM·CS ≤ 8,
+// Register tiles are sized for the largest configuration the host picks (RM·CO ≤ 32, RM·CS ≤ 16,
 // RQ ≤ 2); after specialisation the unused entries are dead. Accumulators are zeroed with explicit
 // constructors: a loop-scoped `var` without one was not re-zeroed per iteration on lavapipe.
-const MAX_O: u32 = 16u;
-const MAX_S: u32 = 8u;
+const MAX_O: u32 = 32u;
+const MAX_S: u32 = 16u;
 const MAX_RQ: u32 = 2u;
 const MAX_RM: u32 = 8u;
 const NEG: f32 = -1.0e30;              // masked score (log2 units); real scores are far above it
 const LOG2E: f32 = 1.4426950408889634;
 const LN2: f32 = 0.6931471805599453;
 
-override A_PITCH: u32 = BR / 4u + 1u;  // vec4s per staged head dim of the row operand (+1: no bank conflicts)
-override B_PITCH: u32 = BC / 4u + 1u;
-override B_BASE: u32 = DK * A_PITCH;
-override STAGE: u32 = max(DK * (A_PITCH + B_PITCH), JK * DP / 4u);
-var<workgroup> stage: array<vec4f, STAGE>;
-var<workgroup> pbuf: array<vec4f, BR * BC / 4u>;  // [column][row quad]
+// Rows of sh: a staged score pair (the A operand's row quads, then B's at B_ROW), or DP/4 dim
+// quads of natural rows for the value products; then pbuf at PB, row quad r's DK-column chunk k in
+// row PB + r·NCH + k. The backward stages its second score pair over pbuf, idle while scores are computed.
+override B_ROW: u32 = BR / 4u;
+override PAIR_ROWS: u32 = BR / 4u + BC / 4u;
+override NCH: u32 = BC / DK;
+override PB: u32 = max(PAIR_ROWS, DP / 4u);
+var<workgroup> sh: array<array<vec4f, DK + 1u>, PB + max(BR / 4u * NCH, (PAIRS - 1u) * PAIR_ROWS)>;
 var<workgroup> red: array<vec4f, BR * TC / 4u>;   // [tc][row quad]: per-thread partial row max / sum
 var<workgroup> seq_info: vec4u;                   // q0, lq, k0, lk of the workgroup's sequence
 
@@ -66,7 +74,7 @@ struct AttnParams {
   scale: f32,
   lse_empty: f32,                                // +∞ for rows that see no key (no literal in WGSL)
   partial_at: u32,                               // word offset of the per-head dK/dV partials in work
-  steps: u32,                                    // DK (= JK), as a runtime value for rolled loops
+  steps: u32,                                    // DK, as a runtime value for rolled loops
 }
 @group(0) @binding(0) var<uniform> P: AttnParams;
 
@@ -92,10 +100,10 @@ fn at4(token: u32, heads: u32, head: u32, dim: u32) -> u32 {
 
 /**
  * Stages head dims d0 ..< d0 + DK of `rows` token rows (tok0 + r, head) of `src` transposed:
- * stage[base + d·pitch + r/4] holds dim d of rows r/4·4 ..< r/4·4 + 4. Each work item moves a
+ * sh[row0 + r/4][d] holds dim d0 + d of rows r/4·4 ..< r/4·4 + 4. Each work item moves a
  * 4 × 4 block (4 rows × 4 dims) and transposes it in registers. Rows ≥ valid and dims ≥ D read 0.
  */
-fn stage_t(src: u32, base: u32, pitch: u32, rows: u32, tok0: u32, valid: u32, heads: u32, head: u32, d0: u32, lid: u32) {
+fn stage_t(src: u32, row0: u32, rows: u32, tok0: u32, valid: u32, heads: u32, head: u32, d0: u32, lid: u32) {
   for (var p = lid; p < rows / 4u * (DK / 4u); p += WG) {
     let rq = p / (DK / 4u);
     let dq = (p % (DK / 4u)) * 4u;
@@ -104,18 +112,18 @@ fn stage_t(src: u32, base: u32, pitch: u32, rows: u32, tok0: u32, valid: u32, he
       let r = rq * 4u + e;
       if (r < valid && d0 + dq < P.d) { x[e] = load(src, at4(tok0 + r, heads, head, d0 + dq)); }
     }
-    for (var e = 0u; e < 4u; e++) { stage[base + (dq + e) * pitch + rq] = vec4f(x[0][e], x[1][e], x[2][e], x[3][e]); }
+    for (var e = 0u; e < 4u; e++) { sh[row0 + rq][dq + e] = vec4f(x[0][e], x[1][e], x[2][e], x[3][e]); }
   }
 }
 
-/** Stages JK token rows (tok0 + r, head) of `src` in natural layout: stage[r·DP/4 + c]. Rows ≥ valid and dims ≥ D read 0. */
+/** Stages DK token rows (tok0 + r, head) of `src`: sh[c][r] holds dim quad c of row r. Rows ≥ valid and dims ≥ D read 0. */
 fn stage_n(src: u32, tok0: u32, valid: u32, heads: u32, head: u32, lid: u32) {
-  for (var p = lid; p < JK * (DP / 4u); p += WG) {
+  for (var p = lid; p < DK * (DP / 4u); p += WG) {
     let r = p / (DP / 4u);
     let c = p % (DP / 4u);
     var x = vec4f(0.0);
     if (r < valid && c * 4u < P.d) { x = load(src, at4(tok0 + r, heads, head, c * 4u)); }
-    stage[p] = x;
+    sh[c][r] = x;
   }
 }
 
@@ -124,34 +132,34 @@ fn steps() -> u32 {
   return select(P.steps, DK, UNROLL);
 }
 
-/** acc[r·CS + c] += Σ_{d < DK} A[d][row r]·B[d][col quad c] over the transposed operands in stage. */
-fn mm_scores(acc: ptr<function, array<vec4f, MAX_S>>, tr: u32, tc: u32) {
+/** acc[r·CS + c] += Σ_{d < DK} A[row r][d]·B[col quad c][d] over the pair staged from row `base`. */
+fn mm_scores(acc: ptr<function, array<vec4f, MAX_S>>, base: u32, tr: u32, tc: u32) {
   for (var d = 0u; d < steps(); d++) {
     var a: array<vec4f, MAX_RQ>;
-    for (var i = 0u; i < RQ; i++) { a[i] = stage[d * A_PITCH + tr * RQ + i]; }
+    for (var i = 0u; i < RQ; i++) { a[i] = sh[base + tr * RQ + i][d]; }
     for (var c = 0u; c < CS; c++) {
-      let b = stage[B_BASE + d * B_PITCH + tc + TC * c];
+      let b = sh[base + B_ROW + tc + TC * c][d];
       for (var r = 0u; r < RM; r++) { (*acc)[r * CS + c] += a[r / 4u][r % 4u] * b; }
     }
   }
 }
 
-/** acc[r·CO + c] += Σ_{j < JK} pbuf[j0 + j][row r]·stage[j][quad c]. */
+/** acc[r·CO + c] += Σ_{j < DK} pbuf[row r][j0 + j]·stage[quad c][j]; j0 is a multiple of DK. */
 fn mm_values(acc: ptr<function, array<vec4f, MAX_O>>, j0: u32, tr: u32, tc: u32) {
   for (var j = 0u; j < steps(); j++) {
     var a: array<vec4f, MAX_RQ>;
-    for (var i = 0u; i < RQ; i++) { a[i] = pbuf[(j0 + j) * (BR / 4u) + tr * RQ + i]; }
+    for (var i = 0u; i < RQ; i++) { a[i] = sh[PB + (tr * RQ + i) * NCH + j0 / DK][j]; }
     for (var c = 0u; c < CO; c++) {
-      let b = stage[j * (DP / 4u) + tc + TC * c];
+      let b = sh[tc + TC * c][j];
       for (var r = 0u; r < RM; r++) { (*acc)[r * CO + c] += a[r / 4u][r % 4u] * b; }
     }
   }
 }
 
-/** Writes column `col` of the thread's RM rows into pbuf as row quads: pbuf[col][row quad]. */
+/** Writes column `col` of the thread's RM rows into pbuf as row quads. */
 fn put_column(col: u32, tr: u32, vals: array<f32, MAX_RM>) {
   for (var i = 0u; i < RQ; i++) {
-    pbuf[col * (BR / 4u) + tr * RQ + i] = vec4f(vals[4u * i], vals[4u * i + 1u], vals[4u * i + 2u], vals[4u * i + 3u]);
+    sh[PB + (tr * RQ + i) * NCH + col / DK][col % DK] = vec4f(vals[4u * i], vals[4u * i + 1u], vals[4u * i + 2u], vals[4u * i + 3u]);
   }
 }
 
@@ -170,6 +178,11 @@ fn partial(t: u32, tr: u32, r: u32) -> f32 {
 /** Query i sees key j (local indices) of a sequence with lq queries and lk keys. */
 fn visible(i: u32, j: u32, lq: u32, lk: u32) -> bool {
   return i < lq && j < lk && (P.causal == 0u || j + lq <= i + lk);
+}
+
+/** Every query i0 ..< i0 + ni sees every key j0 ..< j0 + nj (the block needs no mask). */
+fn all_visible(i0: u32, ni: u32, j0: u32, nj: u32, lq: u32, lk: u32) -> bool {
+  return i0 + ni <= lq && j0 + nj <= lk && (P.causal == 0u || j0 + nj - 1u + lq <= i0 + lk);
 }
 
 /** Keys [0, end) that any of the queries [0, i_end) can see. */
@@ -219,19 +232,20 @@ fn attn_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) 
     var sc = array<vec4f, MAX_S>();
     for (var d0 = 0u; d0 < P.d; d0 += DK) {
       workgroupBarrier();
-      stage_t(SRC_Q, 0u, A_PITCH, BR, q0 + r0, nq, P.hq, h, d0, lid);
-      stage_t(SRC_K, B_BASE, B_PITCH, BC, k0 + j0, min(BC, lk - j0), P.hkv, hk, d0, lid);
+      stage_t(SRC_Q, 0u, BR, q0 + r0, nq, P.hq, h, d0, lid);
+      stage_t(SRC_K, B_ROW, BC, k0 + j0, min(BC, lk - j0), P.hkv, hk, d0, lid);
       workgroupBarrier();
-      mm_scores(&sc, tr, tc);
+      mm_scores(&sc, 0u, tr, tc);
     }
     // Mask and convert to log2 units; the row max over the TC threads of each row goes through red.
+    let full = all_visible(r0, BR, j0, BC, lq, lk);
     var rmax = array<f32, MAX_RM>();
     for (var r = 0u; r < RM; r++) {
       rmax[r] = NEG;
       let i = r0 + tr * RM + r;
       for (var c = 0u; c < CS; c++) {
         for (var e = 0u; e < 4u; e++) {
-          let x = select(NEG, sc[r * CS + c][e] * P.scale_log2, visible(i, j0 + (tc + TC * c) * 4u + e, lq, lk));
+          let x = select(NEG, sc[r * CS + c][e] * P.scale_log2, full || visible(i, j0 + (tc + TC * c) * 4u + e, lq, lk));
           sc[r * CS + c][e] = x;
           rmax[r] = max(rmax[r], x);
         }
@@ -269,9 +283,9 @@ fn attn_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) 
     }
     // O += P·V over the keys this block can see.
     let jn = min(BC, kend - j0);
-    for (var jc = 0u; jc < jn; jc += JK) {
+    for (var jc = 0u; jc < jn; jc += DK) {
       workgroupBarrier();
-      stage_n(SRC_V, k0 + j0 + jc, min(JK, lk - (j0 + jc)), P.hkv, hk, lid);
+      stage_n(SRC_V, k0 + j0 + jc, min(DK, lk - (j0 + jc)), P.hkv, hk, lid);
       workgroupBarrier();
       mm_values(&o, jc, tr, tc);
     }
@@ -362,21 +376,20 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
   for (var i0 = first_query(c0, lq, lk) / BC * BC; i0 < lq; i0 += BC) {
     var sc = array<vec4f, MAX_S>();  // Sᵀ, then P
     var dp = array<vec4f, MAX_S>();  // dPᵀ, then dS
+    let qn = min(BC, lq - i0);
     for (var d0 = 0u; d0 < P.d; d0 += DK) {
       workgroupBarrier();
-      stage_t(SRC_K, 0u, A_PITCH, BR, k0 + c0, nk, P.hkv, hk, d0, lid);
-      stage_t(SRC_Q, B_BASE, B_PITCH, BC, q0 + i0, min(BC, lq - i0), P.hq, h, d0, lid);
+      stage_t(SRC_K, 0u, BR, k0 + c0, nk, P.hkv, hk, d0, lid);
+      stage_t(SRC_Q, B_ROW, BC, q0 + i0, qn, P.hq, h, d0, lid);
+      stage_t(SRC_V, PB, BR, k0 + c0, nk, P.hkv, hk, d0, lid);
+      stage_t(SRC_DO, PB + B_ROW, BC, q0 + i0, qn, P.hq, h, d0, lid);
       workgroupBarrier();
-      mm_scores(&sc, tr, tc);
-    }
-    for (var d0 = 0u; d0 < P.d; d0 += DK) {
-      workgroupBarrier();
-      stage_t(SRC_V, 0u, A_PITCH, BR, k0 + c0, nk, P.hkv, hk, d0, lid);
-      stage_t(SRC_DO, B_BASE, B_PITCH, BC, q0 + i0, min(BC, lq - i0), P.hq, h, d0, lid);
-      workgroupBarrier();
-      mm_scores(&dp, tr, tc);
+      mm_scores(&sc, 0u, tr, tc);
+      mm_scores(&dp, PB, tr, tc);
     }
     // P = exp2(s − lse₂) and dS = P ⊙ (dP − δ) on visible pairs; P goes to pbuf as [query][key quad].
+    let full = all_visible(i0, BC, c0, BR, lq, lk);
+    workgroupBarrier();  // the dP operands staged over pbuf have been read
     for (var c = 0u; c < CS; c++) {
       for (var e = 0u; e < 4u; e++) {
         let i = i0 + (tc + TC * c) * 4u + e;
@@ -385,7 +398,7 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
         let delta = bitcast<f32>(work[delta_at + ic]);
         var col: array<f32, MAX_RM>;
         for (var r = 0u; r < RM; r++) {
-          let p = select(0.0, exp2(sc[r * CS + c][e] * P.scale_log2 - lse2), visible(i, c0 + tr * RM + r, lq, lk));
+          let p = select(0.0, exp2(sc[r * CS + c][e] * P.scale_log2 - lse2), full || visible(i, c0 + tr * RM + r, lq, lk));
           sc[r * CS + c][e] = p;
           dp[r * CS + c][e] = p * (dp[r * CS + c][e] - delta);
           col[r] = p;
@@ -393,10 +406,9 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
         put_column((tc + TC * c) * 4u + e, tr, col);
       }
     }
-    let qn = min(BC, lq - i0);
-    for (var ic = 0u; ic < qn; ic += JK) {
+    for (var ic = 0u; ic < qn; ic += DK) {
       workgroupBarrier();
-      stage_n(SRC_DO, q0 + i0 + ic, min(JK, lq - (i0 + ic)), P.hq, h, lid);
+      stage_n(SRC_DO, q0 + i0 + ic, min(DK, lq - (i0 + ic)), P.hq, h, lid);
       workgroupBarrier();
       mm_values(&dv, ic, tr, tc);
     }
@@ -408,9 +420,9 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
         put_column((tc + TC * c) * 4u + e, tr, col);
       }
     }
-    for (var ic = 0u; ic < qn; ic += JK) {
+    for (var ic = 0u; ic < qn; ic += DK) {
       workgroupBarrier();
-      stage_n(SRC_Q, q0 + i0 + ic, min(JK, lq - (i0 + ic)), P.hq, h, lid);
+      stage_n(SRC_Q, q0 + i0 + ic, min(DK, lq - (i0 + ic)), P.hq, h, lid);
       workgroupBarrier();
       mm_values(&dk, ic, tr, tc);
     }
@@ -466,33 +478,31 @@ fn attn_bwd_dq(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     let kn = min(BC, lk - j0);
     for (var d0 = 0u; d0 < P.d; d0 += DK) {
       workgroupBarrier();
-      stage_t(SRC_Q, 0u, A_PITCH, BR, q0 + r0, nq, P.hq, h, d0, lid);
-      stage_t(SRC_K, B_BASE, B_PITCH, BC, k0 + j0, kn, P.hkv, hk, d0, lid);
+      stage_t(SRC_Q, 0u, BR, q0 + r0, nq, P.hq, h, d0, lid);
+      stage_t(SRC_K, B_ROW, BC, k0 + j0, kn, P.hkv, hk, d0, lid);
+      stage_t(SRC_DO, PB, BR, q0 + r0, nq, P.hq, h, d0, lid);
+      stage_t(SRC_V, PB + B_ROW, BC, k0 + j0, kn, P.hkv, hk, d0, lid);
       workgroupBarrier();
-      mm_scores(&sc, tr, tc);
+      mm_scores(&sc, 0u, tr, tc);
+      mm_scores(&dp, PB, tr, tc);
     }
-    for (var d0 = 0u; d0 < P.d; d0 += DK) {
-      workgroupBarrier();
-      stage_t(SRC_DO, 0u, A_PITCH, BR, q0 + r0, nq, P.hq, h, d0, lid);
-      stage_t(SRC_V, B_BASE, B_PITCH, BC, k0 + j0, kn, P.hkv, hk, d0, lid);
-      workgroupBarrier();
-      mm_scores(&dp, tr, tc);
-    }
+    let full = all_visible(r0, BR, j0, BC, lq, lk);
+    workgroupBarrier();  // the dP operands staged over pbuf have been read
     for (var c = 0u; c < CS; c++) {
       for (var e = 0u; e < 4u; e++) {
         let j = j0 + (tc + TC * c) * 4u + e;
         var col: array<f32, MAX_RM>;
         for (var r = 0u; r < RM; r++) {
-          let p = select(0.0, exp2(sc[r * CS + c][e] * P.scale_log2 - lse2[r]), visible(r0 + tr * RM + r, j, lq, lk));
+          let p = select(0.0, exp2(sc[r * CS + c][e] * P.scale_log2 - lse2[r]), full || visible(r0 + tr * RM + r, j, lq, lk));
           col[r] = p * (dp[r * CS + c][e] - delta[r]);
         }
         put_column((tc + TC * c) * 4u + e, tr, col);
       }
     }
     let jn = min(BC, kend - j0);
-    for (var jc = 0u; jc < jn; jc += JK) {
+    for (var jc = 0u; jc < jn; jc += DK) {
       workgroupBarrier();
-      stage_n(SRC_K, k0 + j0 + jc, min(JK, lk - (j0 + jc)), P.hkv, hk, lid);
+      stage_n(SRC_K, k0 + j0 + jc, min(DK, lk - (j0 + jc)), P.hkv, hk, lid);
       workgroupBarrier();
       mm_values(&acc, jc, tr, tc);
     }

@@ -11,6 +11,7 @@ import type { Backend } from '../../src/backend/backend.js';
 import { attentionGradScratchBytes, type AttentionArgs } from '../../src/backend/kernels.js';
 import { downloadF32, maxRelError, randomF32, testBackends } from '../helpers/backends.js';
 import { StorageScope } from '../helpers/scope.js';
+import { TILE_CANDIDATES, attentionTile, attentionTileBytes, setAttentionTile, type AttentionPass } from '../../src/backend/webgpu/kernels/attention.js';
 import { attentionGradRef, attentionRef, type AttentionShape } from './reference.js';
 import { COMPILE_TIMEOUT } from './timeout.js';
 
@@ -191,5 +192,55 @@ describe.each(backends)('attention on $name', COMPILE_TIMEOUT, ({ backend }) => 
     expect(() => backend.attention({ ...base, d: 16 })).toThrow(/operand 'q' holds 256 bytes but needs 512/);
     expect(() => backend.attention({ ...base, out: st })).toThrow(/output 'out' is the same storage as 'q'/);
     sc.free();
+  });
+});
+
+// Every tile the benchmark may install (TILE_CANDIDATES) must compute the same attention. A tile
+// staging 32 dims that exceeds the adapter's workgroup memory runs with 16 (lavapipe has 32 KiB).
+const gpu = backends.find((b) => b.name === 'webgpu')?.backend;
+// Both cases hold whole blocks below the diagonal (the unmasked path) as well as partial ones, for every tile.
+const TILE_CASES: Case[] = [
+  { name: 'causal, [300, 37] packed, d 128, GQA 2:1', lensQ: [300, 37], hq: 2, hkv: 1, d: 128, causal: true },
+  { name: 'causal, [150, 69] packed, d 64, GQA 2:1', lensQ: [150, 69], hq: 4, hkv: 2, d: 64, causal: true },
+];
+
+describe.runIf(gpu)('attention tile candidates on webgpu', COMPILE_TIMEOUT, () => {
+  const passes = Object.keys(TILE_CANDIDATES) as AttentionPass[];
+  it.each(passes.flatMap((pass) => TILE_CANDIDATES[pass].map((tile) => ({ pass, tile, name: `${pass} ${JSON.stringify(tile)}` }))))('$name', async ({ pass, tile }) => {
+    const b = gpu!;
+    for (const c of TILE_CASES) {
+      const s = shapeOf(c);
+      const dClass = c.d <= 64 ? 64 : 128;
+      const shipped = attentionTile(pass, c.d);
+      setAttentionTile(pass, dClass, tile);
+      try {
+        const x = inputs(s, 5);
+        const got = await run(b, s, x.q, x.k, x.v, x.gOut);
+        const want = attentionRef(s, x.q, x.k, x.v);
+        const grads = attentionGradRef(s, x.q, x.k, x.v, x.gOut);
+        expect(maxRelError(got.out, want.out), `${c.name}: out`).toBeLessThanOrEqual(FWD_TOL);
+        expect(gradError(got.gq, grads.gq), `${c.name}: gq`).toBeLessThanOrEqual(GRAD_TOL);
+        expect(gradError(got.gk, grads.gk), `${c.name}: gk`).toBeLessThanOrEqual(GRAD_TOL);
+        expect(gradError(got.gv, grads.gv), `${c.name}: gv`).toBeLessThanOrEqual(GRAD_TOL);
+      } finally {
+        setAttentionTile(pass, dClass, shipped);
+      }
+    }
+  });
+
+  it('refuses a tile too large for the adapter even at 16 dims, naming the bytes it needs', async () => {
+    const b = gpu!;
+    const limit = b.info.limits.maxComputeWorkgroupStorageSize;
+    const huge = { wg: 256, tc: 16, br: 128, bc: 128, dk: 16 };
+    expect(attentionTileBytes('dkdv', huge, 128)).toBeGreaterThan(limit);
+    const shipped = attentionTile('dkdv', 128);
+    setAttentionTile('dkdv', 128, huge);
+    try {
+      const s = shapeOf(TILE_CASES[0]);
+      const x = inputs(s, 5);
+      await expect(run(b, s, x.q, x.k, x.v, x.gOut)).rejects.toThrow(new RegExp(`needs ${attentionTileBytes('dkdv', huge, 128)} bytes of workgroup memory, the device has ${limit}`));
+    } finally {
+      setAttentionTile('dkdv', 128, shipped);
+    }
   });
 });

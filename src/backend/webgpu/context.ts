@@ -19,6 +19,11 @@ export interface Dispatch {
   entry: string;
   /** WGSL `override` constants (specialised per pipeline). */
   constants?: Record<string, number>;
+  /**
+   * Values for the shader's `const NAME: u32 = …u;` declarations, for what overrides cannot size
+   * (the inner dimension of a nested workgroup array): each distinct set compiles its own module.
+   */
+  defines?: Record<string, number>;
   /** Storage bindings 1..n in order; binding 0 is the uniform params struct. */
   bindings: [Storage, Access][];
   params: Params;
@@ -75,13 +80,19 @@ export class GpuContext {
     }
   }
 
-  private module(name: string): GPUShaderModule {
-    let m = this.modules.get(name);
+  private module(name: string, defines?: Record<string, number>): GPUShaderModule {
+    const key = defines ? `${name}:${JSON.stringify(defines)}` : name;
+    let m = this.modules.get(key);
     if (!m) {
-      const code = shaders[name];
+      let code = shaders[name];
       if (code === undefined) throw new Error(`no shader '${name}' in shaders/ (rebuild with npm run build?)`);
-      m = this.device.createShaderModule({ code, label: name });
-      this.modules.set(name, m);
+      for (const [k, v] of Object.entries(defines ?? {})) {
+        const decl = new RegExp(`^const ${k}: u32 = \\d+u;`, 'm');
+        if (!decl.test(code)) throw new Error(`shader '${name}' declares no 'const ${k}: u32 = …u;' to define`);
+        code = code.replace(decl, `const ${k}: u32 = ${v >>> 0}u;`);
+      }
+      m = this.device.createShaderModule({ code, label: key });
+      this.modules.set(key, m);
     }
     return m;
   }
@@ -103,13 +114,13 @@ export class GpuContext {
   }
 
   private pipeline(d: Dispatch, layout: GPUBindGroupLayout, accessKey: string): GPUComputePipeline {
-    const key = `${d.shader}:${d.entry}:${accessKey}:${d.constants ? JSON.stringify(d.constants) : ''}`;
+    const key = `${d.shader}:${d.entry}:${accessKey}:${d.constants ? JSON.stringify(d.constants) : ''}:${d.defines ? JSON.stringify(d.defines) : ''}`;
     let p = this.pipelines.get(key);
     if (!p) {
       p = this.device.createComputePipeline({
         label: `${d.shader}.${d.entry}`,
         layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-        compute: { module: this.module(d.shader), entryPoint: d.entry, constants: d.constants },
+        compute: { module: this.module(d.shader, d.defines), entryPoint: d.entry, constants: d.constants },
       });
       this.pipelines.set(key, p);
     }

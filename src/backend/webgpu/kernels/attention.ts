@@ -16,6 +16,8 @@ export interface AttentionTile {
   br: number;
   /** Columns per block on the other side. */
   bc: number;
+  /** Head dims per staging step of the score products, rows per step of the value products (16 or 32). */
+  dk: number;
 }
 
 export type AttentionPass = 'fwd' | 'dq' | 'dkdv';
@@ -24,19 +26,39 @@ export type AttentionPass = 'fwd' | 'dq' | 'dkdv';
 const D_CLASSES = [32, 64, 96, 128] as const;
 export type HeadDimClass = (typeof D_CLASSES)[number];
 
-// Register tiles the shader is sized for (MAX_O, MAX_S, MAX_RQ there).
-const MAX_O = 16;
-const MAX_S = 8;
-const DK = 16;
-const JK = 16;
+// Register tiles the shader is sized for (MAX_O, MAX_S there).
+const MAX_O = 32;
+const MAX_S = 16;
 
-// d ≤ 128 tiles: the fastest of bench/attention.ts's alternatives on an H100 (bench/results/attention-h100.json).
-const t = (wg: number, tc: number, br = 64, bc = 64): AttentionTile => ({ wg, tc, br, bc });
+// d ≤ 64 and d ≤ 128 tiles: the fastest of bench/attention.ts's alternatives on an H100
+// (bench/results/attention-h100.json).
+const t = (wg: number, tc: number, br = 64, bc = 64, dk = 16): AttentionTile => ({ wg, tc, br, bc, dk });
+// Tiles with dk 32 fall back to dk 16 on adapters with less workgroup memory than they need
+// (32 KiB: lavapipe, most browsers).
 const TILES: Record<AttentionPass, Record<HeadDimClass, AttentionTile>> = {
-  fwd: { 32: t(128, 8), 64: t(128, 16), 96: t(128, 8), 128: t(256, 16) },
-  dq: { 32: t(128, 8), 64: t(128, 16), 96: t(128, 8), 128: t(256, 16) },
-  dkdv: { 32: t(128, 8), 64: t(128, 16), 96: t(128, 8), 128: t(256, 16) },
+  fwd: { 32: t(128, 8), 64: t(256, 16, 64, 64, 32), 96: t(128, 8), 128: t(256, 16, 64, 64, 32) },
+  dq: { 32: t(128, 8), 64: t(128, 16, 32, 64), 96: t(128, 8), 128: t(256, 16, 64, 64, 32) },
+  dkdv: { 32: t(128, 8), 64: t(128, 16, 32, 64), 96: t(128, 8), 128: t(256, 16, 64, 64, 32) },
 };
+
+/**
+ * Alternatives the benchmark times per pass for the 64- and 128-wide head-dim classes (the
+ * shipped tile among them); the tests run each one that fits the adapter present.
+ */
+export const TILE_CANDIDATES: Record<AttentionPass, AttentionTile[]> = {
+  fwd: [t(256, 16), t(256, 16, 64, 64, 32), t(128, 16, 64, 64, 32), t(128, 8, 64, 32, 32), t(128, 16, 32, 64, 32), t(128, 16, 32, 64), t(64, 16, 16, 64), t(64, 8, 32, 32, 32)],
+  dq: [t(256, 16), t(256, 16, 64, 64, 32), t(128, 16, 64, 64, 32), t(128, 8), t(128, 16, 32, 64, 32), t(128, 16, 32, 64), t(64, 16, 16, 64), t(64, 8, 32, 32, 32)],
+  dkdv: [t(256, 16), t(256, 16, 64, 64, 32), t(128, 16, 64, 64, 32), t(128, 16, 32, 64), t(128, 16, 32, 64, 32), t(64, 16, 16, 64), t(64, 8, 32, 32, 32)],
+};
+
+/** The tile a pass uses for head dim d now. */
+export function attentionTile(pass: AttentionPass, d: number): AttentionTile {
+  return { ...TILES[pass][headDimClass(d)] };
+}
+
+function headDimClass(d: number): HeadDimClass {
+  return D_CLASSES.find((c) => d <= c) ?? 128;
+}
 
 /** Replaces the tile a pass uses for a head-dim class (the benchmark compares alternatives). */
 export function setAttentionTile(pass: AttentionPass, dClass: HeadDimClass, tile: AttentionTile): void {
@@ -46,13 +68,28 @@ export function setAttentionTile(pass: AttentionPass, dClass: HeadDimClass, tile
 interface Specialised {
   tile: AttentionTile;
   constants: Record<string, number>;
+  /** The shader's `const DK`, which sizes the inner dimension of its workgroup array. */
+  defines: Record<string, number>;
+}
+
+/** Bytes of workgroup memory a pass needs with `tile` for head dim d. */
+export function attentionTileBytes(pass: AttentionPass, tile: AttentionTile, d: number): number {
+  const { tc, br, bc, dk } = tile;
+  const dp = Math.ceil(d / (4 * tc)) * 4 * tc;
+  // Rows of (dk + 1) vec4s in the shader's `sh`: a score pair or the value stage, then pbuf, over
+  // which the backward stages its second score pair (S and dP are staged together).
+  const pairs = pass === 'fwd' ? 1 : 2;
+  const pairRows = br / 4 + bc / 4;
+  const rows = Math.max(pairRows, dp / 4) + Math.max((br / 4) * (bc / dk), (pairs - 1) * pairRows);
+  return 16 * (rows * (dk + 1) + (pass === 'fwd' ? (br * tc) / 4 : 0) + 1);
 }
 
 /** The tile for (pass, d) with its pipeline constants, checked against the shader's register bounds and the device. */
 function specialise(ctx: GpuContext, label: string, pass: AttentionPass, d: number): Specialised {
-  const dClass = D_CLASSES.find((c) => d <= c) ?? 128;
-  const tile = TILES[pass][dClass];
-  const { wg, tc, br, bc } = tile;
+  const limits = ctx.device.limits;
+  let tile = TILES[pass][headDimClass(d)];
+  if (tile.dk === 32 && attentionTileBytes(pass, tile, d) > limits.maxComputeWorkgroupStorageSize) tile = { ...tile, dk: 16 };
+  const { wg, tc, br, bc, dk } = tile;
   const dp = Math.ceil(d / (4 * tc)) * 4 * tc;
   const tr = wg / tc;
   const rm = br / tr;
@@ -63,12 +100,12 @@ function specialise(ctx: GpuContext, label: string, pass: AttentionPass, d: numb
   if (rm !== 4 && rm !== 8) throw bad('rows per thread br·tc/wg must be 4 or 8');
   if (!Number.isInteger(cs) || cs < 1 || rm * cs > MAX_S) throw bad(`bc must be a multiple of 4·tc with rows·(bc/4tc) ≤ ${MAX_S}`);
   if (rm * co > MAX_O) throw bad(`rows·(padded d/4tc) must be ≤ ${MAX_O}`);
-  const stage = Math.max(DK * (br / 4 + 1 + bc / 4 + 1), (JK * dp) / 4);
-  const shared = 16 * (stage + (br * bc) / 4 + (pass === 'fwd' ? (br * tc) / 4 : 0) + 1);
-  const limits = ctx.device.limits;
+  if ((dk !== 16 && dk !== 32) || bc % dk !== 0) throw bad('dk must be 16 or 32 and divide bc');
+  const pairs = pass === 'fwd' ? 1 : 2;
+  const shared = attentionTileBytes(pass, tile, d);
   if (shared > limits.maxComputeWorkgroupStorageSize) throw bad(`needs ${shared} bytes of workgroup memory, the device has ${limits.maxComputeWorkgroupStorageSize}`);
   if (wg > limits.maxComputeInvocationsPerWorkgroup) throw bad(`the device allows ${limits.maxComputeInvocationsPerWorkgroup} threads per workgroup`);
-  return { tile, constants: { WG: wg, TC: tc, BR: br, BC: bc, DP: dp, UNROLL: isSoftware(ctx) ? 0 : 1 } };
+  return { tile, constants: { WG: wg, TC: tc, BR: br, BC: bc, DP: dp, PAIRS: pairs, UNROLL: isSoftware(ctx) ? 0 : 1 }, defines: { DK: dk } };
 }
 
 /**
@@ -80,27 +117,28 @@ function isSoftware(ctx: GpuContext): boolean {
   return info.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.vendor} ${info.architecture} ${info.description} ${info.device}`);
 }
 
-function params(a: AttentionArgs, blocks: number): Params {
+function params(a: AttentionArgs, blocks: number, dk = 0): Params {
   const partialAt = attentionGradScratchBytes({ ...a, tk: 0 }) / 4;
   return new Params()
     .u32(a.hq, a.hkv, a.d, a.nSeq, a.tq, a.tk, blocks, a.causal ? 1 : 0)
     .f32(a.scale * Math.LOG2E, a.scale, Infinity)
-    .u32(partialAt, DK);
+    .u32(partialAt, dk);
 }
 
 export function attention(ctx: GpuContext, a: AttentionArgs): void {
   const label = checkAttentionForward(a);
   if (a.nSeq === 0 || a.maxSeqlenQ === 0) return;
-  const { tile, constants } = specialise(ctx, label, 'fwd', a.d);
+  const { tile, constants, defines } = specialise(ctx, label, 'fwd', a.d);
   const blocks = Math.ceil(a.maxSeqlenQ / tile.br);
   ctx.dispatch({
     label,
     shader: 'attention',
     entry: 'attn_fwd',
     constants,
+    defines,
     // Binding 4 (dO in the backward) is named by the shader's shared loader; the forward never reads it.
     bindings: [[a.q, 'read'], [a.k, 'read'], [a.v, 'read'], [a.q, 'read'], [a.cuSeqlensQ, 'read'], [a.cuSeqlensK, 'read'], [a.out, 'write'], [a.lse, 'write']],
-    params: params(a, blocks),
+    params: params(a, blocks, tile.dk),
     workgroups: [a.nSeq * blocks, a.hq],
   });
 }
@@ -117,28 +155,30 @@ export function attentionGrad(ctx: GpuContext, a: AttentionGradArgs): void {
     workgroups: ctx.grid(Math.max(a.hq * a.tq, a.nSeq), 256),
   });
   if (a.maxSeqlenK > 0) {
-    const { tile, constants } = specialise(ctx, label, 'dkdv', a.d);
+    const { tile, constants, defines } = specialise(ctx, label, 'dkdv', a.d);
     const blocks = Math.ceil(a.maxSeqlenK / tile.br);
     ctx.dispatch({
       label: `${label}: dK, dV`,
       shader: 'attention',
       entry: 'attn_bwd_dkdv',
       constants,
+      defines,
       bindings: [[a.q, 'read'], [a.k, 'read'], [a.v, 'read'], [a.gOut, 'read'], [a.scratch, 'write']],
-      params: params(a, blocks),
+      params: params(a, blocks, tile.dk),
       workgroups: [a.nSeq * blocks, a.hq],
     });
   }
   if (a.maxSeqlenQ > 0) {
-    const { tile, constants } = specialise(ctx, label, 'dq', a.d);
+    const { tile, constants, defines } = specialise(ctx, label, 'dq', a.d);
     const blocks = Math.ceil(a.maxSeqlenQ / tile.br);
     ctx.dispatch({
       label: `${label}: dQ`,
       shader: 'attention',
       entry: 'attn_bwd_dq',
       constants,
+      defines,
       bindings: [[a.q, 'read'], [a.k, 'read'], [a.v, 'read'], [a.gOut, 'read'], [a.scratch, 'write'], [a.gq, 'write']],
-      params: params(a, blocks),
+      params: params(a, blocks, tile.dk),
       workgroups: [a.nSeq * blocks, a.hq],
     });
   }
