@@ -29,14 +29,18 @@ describe.runIf(gpu && timestamps)('kernel profiler', () => {
     b.free(out);
   });
 
-  it('spans more dispatches than one query set holds', async () => {
+  it('spans more dispatches than query sets hold, each dispatch keeping its own parameters', async () => {
+    // The query set rolls over every 2048 dispatches (a submit mid-recording). Dispatch 4096 opens the
+    // third set: it alone fills 4 elements, so its parameters being overwritten by a later dispatch's
+    // (which fill 1) before they reach the GPU would leave elements 1..3 as they were.
     const b = gpu!;
     const out = b.alloc(16, 'profiled');
+    b.fill({ out, n: 4, value: -7, dtype: 'f32' });
     b.ctx.startProfile();
-    for (let i = 0; i < 2100; i++) b.fill({ out, n: 4, value: i, dtype: 'f32' });
+    for (let i = 0; i < 6300; i++) b.fill({ out, n: i === 4096 ? 4 : 1, value: i, dtype: 'f32' });
     const times = await b.ctx.endProfile();
-    expect(times.reduce((n, t) => n + t.calls, 0)).toBe(2100);
-    expect((await downloadF32(b, out, 4))[3]).toBe(2099);
+    expect(times.reduce((n, t) => n + t.calls, 0)).toBe(6300);
+    expect(Array.from(await downloadF32(b, out, 4))).toEqual([6299, 4096, 4096, 4096]);
     b.free(out);
   });
 

@@ -171,6 +171,9 @@ export class GpuContext {
     const accessKey = access.map((a) => a[0]).join('');
     const layout = this.layout(access);
     const pipeline = this.pipeline(d, layout, accessKey);
+    // A full profile submits before this dispatch takes its uniform slot: slots taken before a submit
+    // are reused after it, and this one must not be.
+    if (this.profiler?.full) this.submit();
     const [chunk, offset] = this.paramSlot(d.params);
     const bufs = d.bindings.map(([s]) => s as GpuStorage);
     // Keyed by buffer and bound size, not by storage: the pool hands the same buffers to the next
@@ -199,7 +202,6 @@ export class GpuContext {
 
   /** A pass of its own for one dispatch, bracketed by the profiler's timestamps. */
   private profiledPass(label: string): GPUComputePassEncoder {
-    if (this.profiler!.full) this.submit();
     const enc = this.endPass();
     this.pass = enc.beginComputePass(this.profiler!.nextPass(label));
     return this.pass;

@@ -35,7 +35,7 @@ export class KernelProfiler {
     return this.labels.length === CAPACITY;
   }
 
-  /** The pass descriptor for the next dispatch, labelled `label`. Check `full` first. */
+  /** The pass descriptor for the next dispatch, labelled `label`. Submit first when `full`. */
   nextPass(label: string): GPUComputePassDescriptor {
     const i = this.labels.length;
     this.labels.push(label);
