@@ -17,7 +17,8 @@ function rowsOf(workload: string, times: KernelTime[]): Row[] {
   const total = times.reduce((s, t) => s + t.ms, 0);
   const rows: Row[] = times.slice(0, TOP).map((t) => ({ workload, kernel: t.label.slice(0, 120), calls: t.calls, ms: t.ms, share: t.ms / total }));
   const rest = times.slice(TOP);
-  if (rest.length) rows.push({ workload, kernel: `(${rest.length} other kernels)`, calls: rest.reduce((n, t) => n + t.calls, 0), ms: rest.reduce((s, t) => s + t.ms, 0), share: rest.reduce((s, t) => s + t.ms, 0) / total });
+  const restMs = rest.reduce((s, t) => s + t.ms, 0);
+  if (rest.length) rows.push({ workload, kernel: `(${rest.length} other kernels)`, calls: rest.reduce((n, t) => n + t.calls, 0), ms: restMs, share: restMs / total });
   rows.push({ workload, kernel: '(total GPU time)', calls: times.reduce((n, t) => n + t.calls, 0), ms: total, share: 1 });
   return rows;
 }

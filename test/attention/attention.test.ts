@@ -11,7 +11,7 @@ import type { Backend } from '../../src/backend/backend.js';
 import { attentionGradScratchBytes, type AttentionArgs } from '../../src/backend/kernels.js';
 import { downloadF32, maxRelError, randomF32, testBackends } from '../helpers/backends.js';
 import { StorageScope } from '../helpers/scope.js';
-import { TILE_CANDIDATES, attentionTile, attentionTileBytes, setAttentionTile, type AttentionPass } from '../../src/backend/webgpu/kernels/attention.js';
+import { TILE_CANDIDATES, attentionTile, attentionTileBytes, headDimClass, setAttentionTile, type AttentionPass } from '../../src/backend/webgpu/kernels/attention.js';
 import { attentionGradRef, attentionRef, type AttentionShape } from './reference.js';
 import { COMPILE_TIMEOUT } from './timeout.js';
 
@@ -210,7 +210,7 @@ describe.runIf(gpu)('attention tile candidates on webgpu', COMPILE_TIMEOUT, () =
     const b = gpu!;
     for (const c of TILE_CASES) {
       const s = shapeOf(c);
-      const dClass = c.d <= 64 ? 64 : 128;
+      const dClass = headDimClass(c.d);
       const shipped = attentionTile(pass, c.d);
       setAttentionTile(pass, dClass, tile);
       try {

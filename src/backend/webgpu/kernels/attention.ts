@@ -56,9 +56,16 @@ export function attentionTile(pass: AttentionPass, d: number): AttentionTile {
   return { ...TILES[pass][headDimClass(d)] };
 }
 
-function headDimClass(d: number): HeadDimClass {
+/** The head-dim class whose tile serves head dim d. */
+export function headDimClass(d: number): HeadDimClass {
   return D_CLASSES.find((c) => d <= c) ?? 128;
 }
+
+/** Head dim padded to a multiple of 4·tc (the shader's DP). */
+const paddedHeadDim = (d: number, tc: number): number => Math.ceil(d / (4 * tc)) * 4 * tc;
+
+/** Score products staged at once: the backward stages S and dP together (the shader's PAIRS). */
+const scorePairs = (pass: AttentionPass): number => (pass === 'fwd' ? 1 : 2);
 
 /** Replaces the tile a pass uses for a head-dim class (the benchmark compares alternatives). */
 export function setAttentionTile(pass: AttentionPass, dClass: HeadDimClass, tile: AttentionTile): void {
@@ -75,12 +82,10 @@ interface Specialised {
 /** Bytes of workgroup memory a pass needs with `tile` for head dim d. */
 export function attentionTileBytes(pass: AttentionPass, tile: AttentionTile, d: number): number {
   const { tc, br, bc, dk } = tile;
-  const dp = Math.ceil(d / (4 * tc)) * 4 * tc;
   // Rows of (dk + 1) vec4s in the shader's `sh`: a score pair or the value stage, then pbuf, over
-  // which the backward stages its second score pair (S and dP are staged together).
-  const pairs = pass === 'fwd' ? 1 : 2;
+  // which the backward stages its second score pair.
   const pairRows = br / 4 + bc / 4;
-  const rows = Math.max(pairRows, dp / 4) + Math.max((br / 4) * (bc / dk), (pairs - 1) * pairRows);
+  const rows = Math.max(pairRows, paddedHeadDim(d, tc) / 4) + Math.max((br / 4) * (bc / dk), (scorePairs(pass) - 1) * pairRows);
   return 16 * (rows * (dk + 1) + (pass === 'fwd' ? (br * tc) / 4 : 0) + 1);
 }
 
@@ -90,7 +95,7 @@ function specialise(ctx: GpuContext, label: string, pass: AttentionPass, d: numb
   let tile = TILES[pass][headDimClass(d)];
   if (tile.dk === 32 && attentionTileBytes(pass, tile, d) > limits.maxComputeWorkgroupStorageSize) tile = { ...tile, dk: 16 };
   const { wg, tc, br, bc, dk } = tile;
-  const dp = Math.ceil(d / (4 * tc)) * 4 * tc;
+  const dp = paddedHeadDim(d, tc);
   const tr = wg / tc;
   const rm = br / tr;
   const cs = bc / (4 * tc);
@@ -101,11 +106,10 @@ function specialise(ctx: GpuContext, label: string, pass: AttentionPass, d: numb
   if (!Number.isInteger(cs) || cs < 1 || rm * cs > MAX_S) throw bad(`bc must be a multiple of 4·tc with rows·(bc/4tc) ≤ ${MAX_S}`);
   if (rm * co > MAX_O) throw bad(`rows·(padded d/4tc) must be ≤ ${MAX_O}`);
   if ((dk !== 16 && dk !== 32) || bc % dk !== 0) throw bad('dk must be 16 or 32 and divide bc');
-  const pairs = pass === 'fwd' ? 1 : 2;
   const shared = attentionTileBytes(pass, tile, d);
   if (shared > limits.maxComputeWorkgroupStorageSize) throw bad(`needs ${shared} bytes of workgroup memory, the device has ${limits.maxComputeWorkgroupStorageSize}`);
   if (wg > limits.maxComputeInvocationsPerWorkgroup) throw bad(`the device allows ${limits.maxComputeInvocationsPerWorkgroup} threads per workgroup`);
-  return { tile, constants: { WG: wg, TC: tc, BR: br, BC: bc, DP: dp, PAIRS: pairs, UNROLL: isSoftware(ctx) ? 0 : 1 }, defines: { DK: dk } };
+  return { tile, constants: { WG: wg, TC: tc, BR: br, BC: bc, DP: dp, PAIRS: scorePairs(pass), UNROLL: isSoftware(ctx) ? 0 : 1 }, defines: { DK: dk } };
 }
 
 /**
