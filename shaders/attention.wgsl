@@ -98,32 +98,61 @@ fn at4(token: u32, heads: u32, head: u32, dim: u32) -> u32 {
   return ((token * heads + head) * P.d + dim) / 4u;
 }
 
-/**
- * Stages head dims d0 ..< d0 + DK of `rows` token rows (tok0 + r, head) of `src` transposed:
- * sh[row0 + r/4][d] holds dim d0 + d of rows r/4·4 ..< r/4·4 + 4. Each work item moves a
- * 4 × 4 block (4 rows × 4 dims) and transposes it in registers. Rows ≥ valid and dims ≥ D read 0.
- */
-fn stage_t(src: u32, row0: u32, rows: u32, tok0: u32, valid: u32, heads: u32, head: u32, d0: u32, lid: u32) {
-  for (var p = lid; p < rows / 4u * (DK / 4u); p += WG) {
+// Transposed staging of head dims d0 ..< d0 + DK of `rows` token rows (tok0 + r, head) of `src`:
+// sh[row0 + r/4][d] holds dim d0 + d of rows r/4·4 ..< r/4·4 + 4. A work item is a 4 × 4 block
+// (4 rows × 4 dims) transposed in registers; thread lid owns items lid + k·WG, k < MAX_IT. The loads of
+// every operand of a step are issued (fetch_t) before any store (put_t), so their latencies overlap.
+// Rows ≥ valid and dims ≥ D read 0.
+const MAX_IT: u32 = 2u;  // items per thread and operand (the host checks the tile)
+alias Items = array<array<vec4f, 4>, MAX_IT>;
+
+fn fetch_t(src: u32, rows: u32, tok0: u32, valid: u32, heads: u32, head: u32, d0: u32, lid: u32) -> Items {
+  var x = Items();
+  for (var k = 0u; k < MAX_IT; k++) {
+    let p = lid + k * WG;
+    if (p >= rows / 4u * (DK / 4u)) { break; }
     let rq = p / (DK / 4u);
     let dq = (p % (DK / 4u)) * 4u;
-    var x = array<vec4f, 4>();
     for (var e = 0u; e < 4u; e++) {
       let r = rq * 4u + e;
-      if (r < valid && d0 + dq < P.d) { x[e] = load(src, at4(tok0 + r, heads, head, d0 + dq)); }
+      if (r < valid && d0 + dq < P.d) { x[k][e] = load(src, at4(tok0 + r, heads, head, d0 + dq)); }
     }
-    for (var e = 0u; e < 4u; e++) { sh[row0 + rq][dq + e] = vec4f(x[0][e], x[1][e], x[2][e], x[3][e]); }
+  }
+  return x;
+}
+
+fn put_t(row0: u32, rows: u32, lid: u32, x: Items) {
+  for (var k = 0u; k < MAX_IT; k++) {
+    let p = lid + k * WG;
+    if (p >= rows / 4u * (DK / 4u)) { break; }
+    let rq = p / (DK / 4u);
+    let dq = (p % (DK / 4u)) * 4u;
+    for (var e = 0u; e < 4u; e++) { sh[row0 + rq][dq + e] = vec4f(x[k][0][e], x[k][1][e], x[k][2][e], x[k][3][e]); }
   }
 }
 
-/** Stages DK token rows (tok0 + r, head) of `src`: sh[c][r] holds dim quad c of row r. Rows ≥ valid and dims ≥ D read 0. */
-fn stage_n(src: u32, tok0: u32, valid: u32, heads: u32, head: u32, lid: u32) {
-  for (var p = lid; p < DK * (DP / 4u); p += WG) {
+// Natural staging of DK token rows (tok0 + r, head) of `src`: sh[c][r] holds dim quad c of row r.
+// Thread lid owns items lid + k·WG, k < MAX_N; fetch_n issues all its loads before put_n stores.
+// Rows ≥ valid and dims ≥ D read 0.
+const MAX_N: u32 = 8u;  // items per thread (the host checks the tile)
+
+fn fetch_n(src: u32, tok0: u32, valid: u32, heads: u32, head: u32, lid: u32) -> array<vec4f, MAX_N> {
+  var x = array<vec4f, MAX_N>();
+  for (var k = 0u; k < MAX_N; k++) {
+    let p = lid + k * WG;
+    if (p >= DK * (DP / 4u)) { break; }
     let r = p / (DP / 4u);
     let c = p % (DP / 4u);
-    var x = vec4f(0.0);
-    if (r < valid && c * 4u < P.d) { x = load(src, at4(tok0 + r, heads, head, c * 4u)); }
-    sh[c][r] = x;
+    if (r < valid && c * 4u < P.d) { x[k] = load(src, at4(tok0 + r, heads, head, c * 4u)); }
+  }
+  return x;
+}
+
+fn put_n(lid: u32, x: array<vec4f, MAX_N>) {
+  for (var k = 0u; k < MAX_N; k++) {
+    let p = lid + k * WG;
+    if (p >= DK * (DP / 4u)) { break; }
+    sh[p % (DP / 4u)][p / (DP / 4u)] = x[k];
   }
 }
 
@@ -231,9 +260,11 @@ fn attn_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) 
   for (var j0 = 0u; j0 < kend; j0 += BC) {
     var sc = array<vec4f, MAX_S>();
     for (var d0 = 0u; d0 < P.d; d0 += DK) {
-      workgroupBarrier();
-      stage_t(SRC_Q, 0u, BR, q0 + r0, nq, P.hq, h, d0, lid);
-      stage_t(SRC_K, B_ROW, BC, k0 + j0, min(BC, lk - j0), P.hkv, hk, d0, lid);
+      let xq = fetch_t(SRC_Q, BR, q0 + r0, nq, P.hq, h, d0, lid);
+      let xk = fetch_t(SRC_K, BC, k0 + j0, min(BC, lk - j0), P.hkv, hk, d0, lid);
+      workgroupBarrier();  // loads above are in flight while the last product finishes
+      put_t(0u, BR, lid, xq);
+      put_t(B_ROW, BC, lid, xk);
       workgroupBarrier();
       mm_scores(&sc, 0u, tr, tc);
     }
@@ -284,8 +315,9 @@ fn attn_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) 
     // O += P·V over the keys this block can see.
     let jn = min(BC, kend - j0);
     for (var jc = 0u; jc < jn; jc += DK) {
-      workgroupBarrier();
-      stage_n(SRC_V, k0 + j0 + jc, min(DK, lk - (j0 + jc)), P.hkv, hk, lid);
+      let xn = fetch_n(SRC_V, k0 + j0 + jc, min(DK, lk - (j0 + jc)), P.hkv, hk, lid);
+      workgroupBarrier();  // loads above are in flight while the last product finishes
+      put_n(lid, xn);
       workgroupBarrier();
       mm_values(&o, jc, tr, tc);
     }
@@ -378,11 +410,15 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
     var dp = array<vec4f, MAX_S>();  // dPᵀ, then dS
     let qn = min(BC, lq - i0);
     for (var d0 = 0u; d0 < P.d; d0 += DK) {
-      workgroupBarrier();
-      stage_t(SRC_K, 0u, BR, k0 + c0, nk, P.hkv, hk, d0, lid);
-      stage_t(SRC_Q, B_ROW, BC, q0 + i0, qn, P.hq, h, d0, lid);
-      stage_t(SRC_V, PB, BR, k0 + c0, nk, P.hkv, hk, d0, lid);
-      stage_t(SRC_DO, PB + B_ROW, BC, q0 + i0, qn, P.hq, h, d0, lid);
+      let xk = fetch_t(SRC_K, BR, k0 + c0, nk, P.hkv, hk, d0, lid);
+      let xq = fetch_t(SRC_Q, BC, q0 + i0, qn, P.hq, h, d0, lid);
+      let xv = fetch_t(SRC_V, BR, k0 + c0, nk, P.hkv, hk, d0, lid);
+      let xo = fetch_t(SRC_DO, BC, q0 + i0, qn, P.hq, h, d0, lid);
+      workgroupBarrier();  // loads above are in flight while the last product finishes
+      put_t(0u, BR, lid, xk);
+      put_t(B_ROW, BC, lid, xq);
+      put_t(PB, BR, lid, xv);
+      put_t(PB + B_ROW, BC, lid, xo);
       workgroupBarrier();
       mm_scores(&sc, 0u, tr, tc);
       mm_scores(&dp, PB, tr, tc);
@@ -407,8 +443,9 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
       }
     }
     for (var ic = 0u; ic < qn; ic += DK) {
-      workgroupBarrier();
-      stage_n(SRC_DO, q0 + i0 + ic, min(DK, lq - (i0 + ic)), P.hq, h, lid);
+      let xn = fetch_n(SRC_DO, q0 + i0 + ic, min(DK, lq - (i0 + ic)), P.hq, h, lid);
+      workgroupBarrier();  // loads above are in flight while the last product finishes
+      put_n(lid, xn);
       workgroupBarrier();
       mm_values(&dv, ic, tr, tc);
     }
@@ -421,8 +458,9 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
       }
     }
     for (var ic = 0u; ic < qn; ic += DK) {
-      workgroupBarrier();
-      stage_n(SRC_Q, q0 + i0 + ic, min(DK, lq - (i0 + ic)), P.hq, h, lid);
+      let xn = fetch_n(SRC_Q, q0 + i0 + ic, min(DK, lq - (i0 + ic)), P.hq, h, lid);
+      workgroupBarrier();  // loads above are in flight while the last product finishes
+      put_n(lid, xn);
       workgroupBarrier();
       mm_values(&dk, ic, tr, tc);
     }
@@ -477,11 +515,15 @@ fn attn_bwd_dq(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     var dp = array<vec4f, MAX_S>();
     let kn = min(BC, lk - j0);
     for (var d0 = 0u; d0 < P.d; d0 += DK) {
-      workgroupBarrier();
-      stage_t(SRC_Q, 0u, BR, q0 + r0, nq, P.hq, h, d0, lid);
-      stage_t(SRC_K, B_ROW, BC, k0 + j0, kn, P.hkv, hk, d0, lid);
-      stage_t(SRC_DO, PB, BR, q0 + r0, nq, P.hq, h, d0, lid);
-      stage_t(SRC_V, PB + B_ROW, BC, k0 + j0, kn, P.hkv, hk, d0, lid);
+      let xq = fetch_t(SRC_Q, BR, q0 + r0, nq, P.hq, h, d0, lid);
+      let xk = fetch_t(SRC_K, BC, k0 + j0, kn, P.hkv, hk, d0, lid);
+      let xo = fetch_t(SRC_DO, BR, q0 + r0, nq, P.hq, h, d0, lid);
+      let xv = fetch_t(SRC_V, BC, k0 + j0, kn, P.hkv, hk, d0, lid);
+      workgroupBarrier();  // loads above are in flight while the last product finishes
+      put_t(0u, BR, lid, xq);
+      put_t(B_ROW, BC, lid, xk);
+      put_t(PB, BR, lid, xo);
+      put_t(PB + B_ROW, BC, lid, xv);
       workgroupBarrier();
       mm_scores(&sc, 0u, tr, tc);
       mm_scores(&dp, PB, tr, tc);
@@ -501,8 +543,9 @@ fn attn_bwd_dq(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     }
     let jn = min(BC, kend - j0);
     for (var jc = 0u; jc < jn; jc += DK) {
-      workgroupBarrier();
-      stage_n(SRC_K, k0 + j0 + jc, min(DK, lk - (j0 + jc)), P.hkv, hk, lid);
+      let xn = fetch_n(SRC_K, k0 + j0 + jc, min(DK, lk - (j0 + jc)), P.hkv, hk, lid);
+      workgroupBarrier();  // loads above are in flight while the last product finishes
+      put_n(lid, xn);
       workgroupBarrier();
       mm_values(&acc, jc, tr, tc);
     }
