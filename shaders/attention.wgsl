@@ -42,9 +42,7 @@ override CS: u32 = BC / (4u * TC);     // score column quads per thread
 override CO: u32 = DP / (4u * TC);     // head-dim quads per thread
 const DK: u32 = 16u;                   // head dims per transposed staging step, rows per natural one (= P.steps); the host defines 16 or 32
 override PAIRS: u32 = 1u;              // operand pairs staged at once for scores (2 in the backward: S and dP)
-// Fully unrolled inner product loops (hardware adapters); software adapters keep them rolled,
-// bounded by the uniform P.steps, because LLVM's compile time grows with the unrolled body.
-override UNROLL: bool = true;
+override UNROLL: bool = true;          // product loops with a constant trip count (see score_step)
 // Register tiles are sized for the largest configuration the host picks (RM·CO ≤ 32, RM·CS ≤ 16,
 // RQ ≤ 2); after specialisation the unused entries are dead. Accumulators are zeroed with explicit
 // constructors: a loop-scoped `var` without one was not re-zeroed per iteration on lavapipe.
@@ -156,32 +154,48 @@ fn put_n(lid: u32, x: array<vec4f, MAX_N>) {
   }
 }
 
-/** Trip count of the inner product loops: the constant DK when unrolled, else the same value from the uniform. */
-fn steps() -> u32 {
-  return select(P.steps, DK, UNROLL);
+// WebGPU's robustness makes Tint guard every loop it cannot prove finite with a 64-bit iteration
+// counter, and its proof needs a constant bound. A guarded loop has no static trip count, so the
+// driver neither unrolls it nor keeps the accumulators it indexes in registers (measured: 40% of
+// the attention time on an H100). The product loops therefore run to the constant DK on hardware
+// adapters; software adapters keep them rolled, bounded by the uniform P.steps (= DK), because
+// LLVM's compile time grows with the unrolled body.
+
+/** Step d of mm_scores. */
+fn score_step(acc: ptr<function, array<vec4f, MAX_S>>, base: u32, tr: u32, tc: u32, d: u32) {
+  var a: array<vec4f, MAX_RQ>;
+  for (var i = 0u; i < RQ; i++) { a[i] = sh[base + tr * RQ + i][d]; }
+  for (var c = 0u; c < CS; c++) {
+    let b = sh[base + B_ROW + tc + TC * c][d];
+    for (var r = 0u; r < RM; r++) { (*acc)[r * CS + c] += a[r / 4u][r % 4u] * b; }
+  }
 }
 
 /** acc[r·CS + c] += Σ_{d < DK} A[row r][d]·B[col quad c][d] over the pair staged from row `base`. */
 fn mm_scores(acc: ptr<function, array<vec4f, MAX_S>>, base: u32, tr: u32, tc: u32) {
-  for (var d = 0u; d < steps(); d++) {
-    var a: array<vec4f, MAX_RQ>;
-    for (var i = 0u; i < RQ; i++) { a[i] = sh[base + tr * RQ + i][d]; }
-    for (var c = 0u; c < CS; c++) {
-      let b = sh[base + B_ROW + tc + TC * c][d];
-      for (var r = 0u; r < RM; r++) { (*acc)[r * CS + c] += a[r / 4u][r % 4u] * b; }
-    }
+  if (UNROLL) {
+    for (var d = 0u; d < DK; d++) { score_step(acc, base, tr, tc, d); }
+  } else {
+    for (var d = 0u; d < P.steps; d++) { score_step(acc, base, tr, tc, d); }
+  }
+}
+
+/** Step j of mm_values. */
+fn value_step(acc: ptr<function, array<vec4f, MAX_O>>, j0: u32, tr: u32, tc: u32, j: u32) {
+  var a: array<vec4f, MAX_RQ>;
+  for (var i = 0u; i < RQ; i++) { a[i] = sh[PB + (tr * RQ + i) * NCH + j0 / DK][j]; }
+  for (var c = 0u; c < CO; c++) {
+    let b = sh[tc + TC * c][j];
+    for (var r = 0u; r < RM; r++) { (*acc)[r * CO + c] += a[r / 4u][r % 4u] * b; }
   }
 }
 
 /** acc[r·CO + c] += Σ_{j < DK} pbuf[row r][j0 + j]·stage[quad c][j]; j0 is a multiple of DK. */
 fn mm_values(acc: ptr<function, array<vec4f, MAX_O>>, j0: u32, tr: u32, tc: u32) {
-  for (var j = 0u; j < steps(); j++) {
-    var a: array<vec4f, MAX_RQ>;
-    for (var i = 0u; i < RQ; i++) { a[i] = sh[PB + (tr * RQ + i) * NCH + j0 / DK][j]; }
-    for (var c = 0u; c < CO; c++) {
-      let b = sh[tc + TC * c][j];
-      for (var r = 0u; r < RM; r++) { (*acc)[r * CO + c] += a[r / 4u][r % 4u] * b; }
-    }
+  if (UNROLL) {
+    for (var j = 0u; j < DK; j++) { value_step(acc, j0, tr, tc, j); }
+  } else {
+    for (var j = 0u; j < P.steps; j++) { value_step(acc, j0, tr, tc, j); }
   }
 }
 

@@ -11,7 +11,7 @@ import type { Backend } from '../../src/backend/backend.js';
 import { attentionGradScratchBytes, type AttentionArgs } from '../../src/backend/kernels.js';
 import { downloadF32, maxRelError, randomF32, testBackends } from '../helpers/backends.js';
 import { StorageScope } from '../helpers/scope.js';
-import { TILE_CANDIDATES, attentionTile, attentionTileBytes, headDimClass, setAttentionTile, type AttentionPass, type AttentionTile } from '../../src/backend/webgpu/kernels/attention.js';
+import { TILE_CANDIDATES, attentionTile, attentionTileBytes, headDimClass, setAttentionTile, setProductLoops, type AttentionPass, type AttentionTile } from '../../src/backend/webgpu/kernels/attention.js';
 import { attentionGradRef, attentionRef, type AttentionShape } from './reference.js';
 import { COMPILE_TIMEOUT } from './timeout.js';
 
@@ -234,6 +234,24 @@ describe.runIf(gpu)('attention tile candidates on webgpu', COMPILE_TIMEOUT, () =
 
   it.each(TILE_CASES)('shipped tiles: $name', async (c) => {
     await expectTileCorrect(gpu!, c);
+  });
+
+  // Hardware adapters compile the product loops with the constant trip count DK (see score_step in the
+  // shader), software adapters with the uniform one; this runs the hardware form here, with the smallest
+  // candidate tile in every pass (an unrolled loop is a slow cold compile on lavapipe: ~22 s a pipeline).
+  it('the product loops unrolled, as on hardware adapters', async () => {
+    const c = TILE_CASES[1];
+    const small: AttentionTile = { wg: 64, tc: 16, br: 16, bc: 64, dk: 16 };
+    const passes: AttentionPass[] = ['fwd', 'dq', 'dkdv'];
+    const shipped = passes.map((p) => attentionTile(p, c.d));
+    passes.forEach((p) => setAttentionTile(p, headDimClass(c.d), small));
+    setProductLoops('unrolled');
+    try {
+      await expectTileCorrect(gpu!, c);
+    } finally {
+      setProductLoops('adapter');
+      passes.forEach((p, i) => setAttentionTile(p, headDimClass(c.d), shipped[i]));
+    }
   });
 
   it('refuses a tile too large for the adapter even at 16 dims, naming the bytes it needs', async () => {

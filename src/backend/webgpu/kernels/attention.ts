@@ -53,6 +53,17 @@ export const TILE_CANDIDATES: Record<AttentionPass, AttentionTile[]> = {
   dkdv: [t(256, 16), t(256, 16, 64, 64, 32), t(128, 16, 64, 64, 32), t(128, 16, 32, 64), t(128, 16, 32, 64, 32), t(64, 16, 16, 64)],
 };
 
+/**
+ * How the shader's product loops are compiled: per adapter (unrolled on hardware, rolled on software
+ * adapters, see isSoftware), or forced either way (the tests run the hardware path on lavapipe).
+ */
+export type ProductLoops = 'adapter' | 'unrolled' | 'rolled';
+let productLoops: ProductLoops = 'adapter';
+
+export function setProductLoops(mode: ProductLoops): void {
+  productLoops = mode;
+}
+
 /** The tile a pass uses for head dim d now. */
 export function attentionTile(pass: AttentionPass, d: number): AttentionTile {
   return { ...TILES[pass][headDimClass(d)] };
@@ -114,7 +125,11 @@ function specialise(ctx: GpuContext, label: string, pass: AttentionPass, d: numb
   const shared = attentionTileBytes(pass, tile, d);
   if (shared > limits.maxComputeWorkgroupStorageSize) throw bad(`needs ${shared} bytes of workgroup memory, the device has ${limits.maxComputeWorkgroupStorageSize}`);
   if (wg > limits.maxComputeInvocationsPerWorkgroup) throw bad(`the device allows ${limits.maxComputeInvocationsPerWorkgroup} threads per workgroup`);
-  return { tile, constants: { WG: wg, TC: tc, BR: br, BC: bc, DP: dp, PAIRS: scorePairs(pass), UNROLL: isSoftware(ctx) ? 0 : 1 }, defines: { DK: dk } };
+  return { tile, constants: { WG: wg, TC: tc, BR: br, BC: bc, DP: dp, PAIRS: scorePairs(pass), UNROLL: unrolled(ctx) ? 1 : 0 }, defines: { DK: dk } };
+}
+
+function unrolled(ctx: GpuContext): boolean {
+  return productLoops === 'adapter' ? !isSoftware(ctx) : productLoops === 'unrolled';
 }
 
 /**
