@@ -55,6 +55,7 @@ export const GPU_SHAPES: MatmulShape[] = [
   { name: 'decode up bf16 W', m: 1, n: 4864, k: 896, transB: true, bDtype: 'bf16' },
   { name: 'decode down x·Wᵀ', m: 1, n: 896, k: 4864, transB: true },
   { name: 'decode 4 rows dY·W', m: 4, n: 896, k: 4864 },
+  { name: 'decode lm_head f32', m: 1, n: 151936, k: 896, transB: true },
   { name: 'decode lm_head bf16', m: 1, n: 151936, k: 896, transB: true, bDtype: 'bf16' },
 ];
 

@@ -137,9 +137,9 @@ export function nearestTuned(a: MatmulArgs, shapes: readonly TunedShape[]): Tune
 export function planMatmul(a: MatmulArgs, limits: TiledLimits, tuning: MatmulTuning = MATMUL_TUNING): MatmulPlan {
   const groups = (rows: number, cols: number) => Math.ceil(a.m / rows) * Math.ceil(a.n / cols) * a.batch;
   if (a.m <= SKINNY_MAX_M || !tiledBindable(a)) {
-    // Very wide outputs (an lm_head: 152k columns) run best with 32 columns per
-    // workgroup; otherwise 8, or 4 when that still leaves SMs idle (n ≈ 900).
-    if (groups(4, 32) >= 4 * FULL_GPU) return { kind: 'skinny', nc: 32 };
+    // 8 columns per workgroup, or 4 when 8 leaves SMs idle (n ≈ 900). Measured on an H100
+    // (bench/results/matmul-h100.json), 8 beats 32 at an lm_head's 152k columns too: 32
+    // columns split k over 8 threads, too few to read a row of B in whole sectors.
     return { kind: 'skinny', nc: groups(4, 8) >= FULL_GPU ? 8 : 4 };
   }
   const tuned = nearestTuned(a, tuning.shapes);
