@@ -137,9 +137,9 @@ export function nearestTuned(a: MatmulArgs, shapes: readonly TunedShape[]): Tune
 export function planMatmul(a: MatmulArgs, limits: TiledLimits, tuning: MatmulTuning = MATMUL_TUNING): MatmulPlan {
   const groups = (rows: number, cols: number) => Math.ceil(a.m / rows) * Math.ceil(a.n / cols) * a.batch;
   if (a.m <= SKINNY_MAX_M || !tiledBindable(a)) {
-    // 8 columns per workgroup, or 4 when 8 leaves SMs idle (n ≈ 900). Measured on an H100
-    // (bench/results/matmul-h100.json), 8 beats 32 at an lm_head's 152k columns too: 32
-    // columns split k over 8 threads, too few to read a row of B in whole sectors.
+    // 8 columns per workgroup, or 4 when 8 leaves SMs idle (n ≈ 900). At an lm_head's 152k
+    // columns 8 also beats 32 with an f32 B on an H100 (1222 vs 949 GFLOP/s in two runs,
+    // bench/results/matmul-h100.json); with a bf16 B that bench row varies 5× between runs.
     return { kind: 'skinny', nc: groups(4, 8) >= FULL_GPU ? 8 : 4 };
   }
   const tuned = nearestTuned(a, tuning.shapes);
