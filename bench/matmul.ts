@@ -50,6 +50,7 @@ export const GPU_SHAPES: MatmulShape[] = [
   ...[256, 512, 1024, 2048, 4096].map(square),
   ...mlp(2048, 896, 4864, '0.5B'),
   { name: '3B up x·Wᵀ', m: 2048, n: 11008, k: 2048, transB: true },
+  { name: 'LM head dh, 1024 rows', m: 1024, n: 896, k: 151936 },
   { name: 'attn scores 14×QKᵀ', m: 1024, n: 1024, k: 64, batch: 14, transB: true },
   { name: 'decode up x·Wᵀ', m: 1, n: 4864, k: 896, transB: true },
   { name: 'decode up bf16 W', m: 1, n: 4864, k: 896, transB: true, bDtype: 'bf16' },
@@ -71,12 +72,14 @@ const bytesOf = (s: MatmulShape): number => 4 * (s.batch ?? 1) * (s.m * s.k + s.
 const smallEnough = (s: MatmulShape): boolean => flopOf(s) <= 3e8 && bytesOf(s) <= 64 * 2 ** 20;
 
 /** Readable plan names: "128x128k8t256+vec" (vector loads where aligned), "skinny8". */
-export const planName = (p: MatmulPlan): string => (p.kind === 'tiled' ? `${p.variant}${p.vec ? '+vec' : ''}` : `skinny${p.nc}`);
+export const planName = (p: MatmulPlan): string =>
+  p.kind === 'tiled' ? `${p.variant}${p.vec ? '+vec' : ''}${(p.splits ?? 1) > 1 ? `/k${p.splits}` : ''}` : `skinny${p.nc}`;
 
 /**
  * Plans to time for a shape on WebGPU, the one planMatmul picks first. With `all`: every
  * tiled variant with vector loads, and the 128×128 ones without (to measure what vector
- * loads give); few-row products add the split-k kernel's column counts.
+ * loads give); few-row products add the split-k kernel's column counts; one matrix with a
+ * long k and fewer than 256 output tiles of 128² adds two variants split over k.
  */
 function candidatePlans(a: MatmulArgs, chosen: MatmulPlan, variants: VariantChoice): MatmulPlan[] {
   if (variants === 'chosen') return [chosen];
@@ -86,6 +89,8 @@ function candidatePlans(a: MatmulArgs, chosen: MatmulPlan, variants: VariantChoi
     a.m <= 64
       ? [{ kind: 'skinny', nc: 4 }, { kind: 'skinny', nc: 8 }, { kind: 'skinny', nc: 32 }, { kind: 'tiled', variant: '64x64k8t64', vec: true }]
       : tiled;
+  if (a.m > 64 && a.batch === 1 && a.k >= 1024 && Math.ceil(a.m / 128) * Math.ceil(a.n / 128) < 256)
+    for (const variant of ['128x128k8t256', '64x128k8t256'] as const) for (const splits of [2, 4, 8]) all.push({ kind: 'tiled', variant, vec: true, splits });
   return [chosen, ...all.filter((p) => planName(p) !== planName(chosen))];
 }
 
@@ -266,8 +271,11 @@ export async function matmulSuite(backend: Backend, opts: MatmulSuiteOptions = {
       const results = await timePlans(gpu, o, flop, candidatePlans(args, chosen, opts.variants), timing, s.name);
       Object.assign(row, planFields(results));
       const winner = results.find((r) => planName(r.plan) === row.bestTiled);
-      if (chosen.kind === 'tiled' && winner?.plan.kind === 'tiled')
-        tuned.push({ m: s.m, n: s.n, k: s.k, batch: args.batch, transA: args.transA, transB: args.transB, bDtype: args.bDtype, variant: winner.plan.variant, vec: winner.plan.vec, gflops: Math.round(winner.gflops!) });
+      if (chosen.kind === 'tiled' && winner?.plan.kind === 'tiled') {
+        const { variant, vec, splits = 1 } = winner.plan;
+        const layout = { batch: args.batch, transA: args.transA, transB: args.transB, bDtype: args.bDtype };
+        tuned.push({ m: s.m, n: s.n, k: s.k, ...layout, variant, vec, ...(splits > 1 ? { splits } : {}), gflops: Math.round(winner.gflops!) });
+      }
     } else {
       const t = await timeRuns(backend, () => backend.matmul(args), timing);
       const sampledErr = await sampledError(backend, o);
@@ -291,7 +299,7 @@ export async function matmulSuite(backend: Backend, opts: MatmulSuiteOptions = {
 export function renderTuning(t: MatmulTuning): string {
   const str = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   const entry = (s: TunedShape) =>
-    `    { m: ${s.m}, n: ${s.n}, k: ${s.k}, batch: ${s.batch}, transA: ${s.transA}, transB: ${s.transB}, bDtype: ${str(s.bDtype)}, variant: ${str(s.variant)}, vec: ${s.vec}, gflops: ${s.gflops} },`;
+    `    { m: ${s.m}, n: ${s.n}, k: ${s.k}, batch: ${s.batch}, transA: ${s.transA}, transB: ${s.transB}, bDtype: ${str(s.bDtype)}, variant: ${str(s.variant)}, vec: ${s.vec}, ${s.splits ? `splits: ${s.splits}, ` : ''}gflops: ${s.gflops} },`;
   return [
     '// Which variant of the tiled matmul kernel runs which shape: per measured shape, the',
     '// fastest correct one (planMatmul takes the nearest measured shape). Written by the',

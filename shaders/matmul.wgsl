@@ -9,7 +9,8 @@
 //
 // Every output is one fma chain over kk in increasing order (the `tiled` kernel: the same
 // chain in every variant of it, so variants agree bit for bit), or a fixed-order sum of
-// fixed k-slices (`skinny`): results never depend on scheduling.
+// fixed k-slices (`skinny`, and `tiled` split over k: see Params.splits): results never
+// depend on scheduling.
 
 struct Params {
   m: u32,
@@ -18,6 +19,8 @@ struct Params {
   stride_a: u32,
   stride_b: u32,
   stride_out: u32,
+  splits: u32,   // tiled: k-slices (1: none); workgroup z = batch·splits + slice
+  k_slice: u32,  // tiled: depth of a k-slice, a multiple of every BK
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -185,13 +188,13 @@ struct Share {
   b1: vec4f,
 }
 
-/// Loads this thread's share of the K-tile at depth k0 for workgroup `wid`.
-fn fetch(lid: u32, wid: vec3u, k0: u32) -> Share {
+/// Loads this thread's share of the K-tile at depth k0 of matrix `batch` for workgroup `wid`.
+fn fetch(lid: u32, wid: vec3u, batch: u32, k0: u32) -> Share {
   let threads = WX * WY;
   let row0 = wid.y * TM * WY;
   let col0 = wid.x * 8u * WX;
-  let base_a = wid.z * p.stride_a;
-  let base_b = wid.z * p.stride_b;
+  let base_a = batch * p.stride_a;
+  let base_b = batch * p.stride_b;
   let full_k = k0 + BK <= p.k;
   let fast_a = full_k && row0 + TM * WY <= p.m;
   let fast_b = full_k && col0 + 8u * WX <= p.n;
@@ -238,9 +241,14 @@ fn store_quad(base: u32, row: u32, col: u32, v: vec4f) {
 fn tiled(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
   let tx = lid % WX;
   let ty = lid / WX;
-  let tiles = (p.k + BK - 1u) / BK;
+  // Split over k (splits > 1: few output tiles and a long k): slice s sums depths
+  // k_begin ..< k_begin + k_slice into its own partial matrix (out is then the partials,
+  // stride_out m·n apart), which the host adds in slice order.
+  let batch = wid.z / p.splits;
+  let k_begin = (wid.z % p.splits) * p.k_slice;
+  let tiles = (min(p.k - k_begin, p.k_slice) + BK - 1u) / BK;
 
-  var share = fetch(lid, wid, 0u);
+  var share = fetch(lid, wid, batch, k_begin);
   stash(lid, 0u, share);
   workgroupBarrier();
 
@@ -258,7 +266,7 @@ fn tiled(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     let cur = t & 1u;
     let has_next = t + 1u < tiles;
     if (has_next) {
-      share = fetch(lid, wid, (t + 1u) * BK);
+      share = fetch(lid, wid, batch, k_begin + (t + 1u) * BK);
       if (!STAGED) { stash(lid, cur ^ 1u, share); }
     }
     let qa = BUF_QUADS * cur + ty;

@@ -4,6 +4,7 @@ import type { MatmulArgs, WeightDType } from '../../src/backend/kernels.js';
 import type { WebGpuBackend } from '../../src/backend/webgpu/backend.js';
 import {
   DEFAULT_TILED,
+  kSlices,
   matmulWithPlan,
   nearestTuned,
   planMatmul,
@@ -218,6 +219,37 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
     gpu!.free(b);
   });
 
+  // Split over k: each slice sums its depths into a partial matrix, and a reduction adds them in
+  // slice order. Slices of 48 (k 100: 48, 48, 4, so the last one is a K tail) and of 16 (k 33: two
+  // full and a 1-deep tail), edge and inner tiles, every layout, a packed B.
+  const split: MatmulPlan[] = [
+    { kind: 'tiled', variant: '64x128k8t256', vec: true, splits: 3 },
+    { kind: 'tiled', variant: '128x128k16t256', vec: false, splits: 3 },
+  ];
+  const splitCases = split.flatMap((plan) =>
+    TRANSPOSES.flatMap(([transA, transB]) => [
+      { name: `${name(plan)}/k3`, plan, m: 37, n: 131, k: 100, transA, transB, batch: 1 },
+      { name: `${name(plan)}/k3`, plan, m: 132, n: 260, k: 33, transA, transB, batch: 1 },
+    ]),
+  );
+  it.each(splitCases)('$name: $m×$n×$k transA=$transA transB=$transB', ({ name: _, plan, ...c }) => check(gpu!, c, run(plan)));
+  it.each(split.map((plan) => ({ name: `${name(plan)}/k3`, plan })))('$name: bf16 B 132×136×100', ({ plan }) =>
+    check(gpu!, { m: 132, n: 136, k: 100, transB: true, batch: 1, bDtype: 'bf16' }, run(plan)),
+  );
+
+  it('cuts k into aligned slices, and refuses a split of a batch', () => {
+    expect(kSlices(100, 3)).toEqual({ kSlice: 48, slices: 3 });
+    expect(kSlices(33, 3)).toEqual({ kSlice: 16, slices: 3 });
+    expect(kSlices(20, 4)).toEqual({ kSlice: 16, slices: 2 });
+    expect(kSlices(16, 4)).toEqual({ kSlice: 16, slices: 1 });
+    expect(kSlices(151936, 4)).toEqual({ kSlice: 37984, slices: 4 });
+    const a = upload(gpu!, new Float32Array(2 * 8 * 64));
+    const out = gpu!.alloc(2 * 8 * 8 * 4, 'test out');
+    const args: MatmulArgs = { a, b: a, out, batch: 2, m: 8, n: 8, k: 64, transA: false, transB: true, strideA: 512, strideB: 512, strideOut: 64, bDtype: 'f32' };
+    expect(() => matmulWithPlan(gpu!.ctx, args, { kind: 'tiled', variant: '64x128k8t256', vec: true, splits: 2 })).toThrow(/split over k runs one matrix, got batch 2/);
+    for (const s of [a, out]) gpu!.free(s);
+  });
+
   it('rejects a tiled plan the device cannot run or bind, naming the fix', () => {
     const a = upload(gpu!, new Float32Array(20));
     const b = upload(gpu!, new Float32Array(1));
@@ -246,6 +278,17 @@ describe('matmul planning', () => {
     expect(nearestTuned(args(300, 200, 512), shapes)?.variant).toBe('64x64k8t64');
     expect(nearestTuned(args(1024, 1024, 80, 12), shapes)?.variant).toBe('128x128k8t512');
     expect(nearestTuned(args(64, 64, 64), [])).toBeUndefined();
+  });
+
+  it('applies a measured split over k to one matrix with a long k only', () => {
+    const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 32768 };
+    const tuning = { adapter: 'test', date: '', source: 'test', shapes: [{ ...shape(1024, 896, 151936, '64x128k8t256'), splits: 2 }] };
+    const bound = { bytes: 2 ** 30 } as MatmulArgs['a']; // operands big enough to bind as vectors
+    const plan = (m: number, n: number, k: number, batch = 1) => planMatmul({ ...args(m, n, k, batch), a: bound, b: bound }, limits, tuning);
+    expect(plan(1024, 896, 151936)).toEqual({ kind: 'tiled', variant: '64x128k8t256', vec: true, splits: 2 });
+    expect(plan(1766, 896, 151936)).toEqual({ kind: 'tiled', variant: '64x128k8t256', vec: true, splits: 2 });
+    expect(plan(1024, 896, 2048)).toEqual({ kind: 'tiled', variant: '64x128k8t256', vec: true });
+    expect(plan(1024, 896, 151936, 2)).toEqual({ kind: 'tiled', variant: '64x128k8t256', vec: true });
   });
 
   it('the committed table names only existing variants', () => {

@@ -1,12 +1,14 @@
 // Matrix product on WebGPU (shaders/matmul.wgsl): a register-blocked tiled kernel in
 // several variants (tile geometry, K-tile depth, load scheduling), picked per shape from
-// measured timings (matmul-tuning.ts), and a split-k kernel for the few-row products of
-// decoding, where tiles would idle.
+// measured timings (matmul-tuning.ts), optionally split over k when its output tiles are
+// too few to fill the GPU, and a split-k kernel for the few-row products of decoding,
+// where tiles would idle.
 import type { MatmulArgs, WeightDType } from '../../kernels.js';
 import { checkMatmul } from '../../args/matmul.js';
 import type { GpuContext } from '../context.js';
 import { Params } from '../params.js';
 import { MATMUL_TUNING } from './matmul-tuning.js';
+import { reduce } from './basic.js';
 
 /**
  * One variant of the tiled kernel: wx × wy threads, each computing tm rows × 8 columns,
@@ -47,10 +49,22 @@ export const DEFAULT_TILED: TiledVariant = '128x128k8t256';
 
 /**
  * How one product runs. `tiled` runs a variant of the tiled kernel; `vec` reads the
- * operands as vectors wherever they are aligned (see `vectorLoads`). `skinny` computes
- * 4 rows × nc columns per workgroup, splitting k over 256/nc threads per column.
+ * operands as vectors wherever they are aligned (see `vectorLoads`); `splits` > 1 cuts k
+ * into that many slices (see `kSlices`), each a matrix of partial sums, added in slice
+ * order by a reduction (one matrix only: batch 1). `skinny` computes 4 rows × nc columns
+ * per workgroup, splitting k over 256/nc threads per column.
  */
-export type MatmulPlan = { kind: 'tiled'; variant: TiledVariant; vec: boolean } | { kind: 'skinny'; nc: 4 | 8 | 32 };
+export type MatmulPlan = { kind: 'tiled'; variant: TiledVariant; vec: boolean; splits?: number } | { kind: 'skinny'; nc: 4 | 8 | 32 };
+
+/** k-slices start at multiples of this (the deepest K-tile), so no K-tile straddles two. */
+const K_SLICE_ALIGN = 16;
+
+/** The depth of each k-slice and how many there are, for at most `splits` slices of k. */
+export function kSlices(k: number, splits: number): { kSlice: number; slices: number } {
+  if (splits <= 1 || k <= K_SLICE_ALIGN) return { kSlice: k, slices: 1 };
+  const kSlice = Math.ceil(k / splits / K_SLICE_ALIGN) * K_SLICE_ALIGN;
+  return { kSlice, slices: Math.ceil(k / kSlice) };
+}
 
 /** A measured shape and the tiled plan that ran it fastest. */
 export interface TunedShape {
@@ -63,6 +77,8 @@ export interface TunedShape {
   bDtype: WeightDType;
   variant: TiledVariant;
   vec: boolean;
+  /** k-slices of the winner (absent: 1). planMatmul applies it to one matrix of k ≥ SPLIT_MIN_K only. */
+  splits?: number;
   gflops: number;
 }
 
@@ -81,6 +97,12 @@ export interface TiledLimits {
   maxComputeWorkgroupSizeX: number;
   maxComputeWorkgroupStorageSize: number;
 }
+
+/**
+ * The shortest k a measured split is applied to: a split pays a reduction over slices·m·n
+ * partial sums, worth it where each slice is long (measured winners had k ≥ 4864).
+ */
+const SPLIT_MIN_K = 4096;
 
 /** Rows up to which the split-k kernel beats tiles (it re-reads B once per 4 rows). */
 const SKINNY_MAX_M = 16;
@@ -143,7 +165,10 @@ export function planMatmul(a: MatmulArgs, limits: TiledLimits, tuning: MatmulTun
     return { kind: 'skinny', nc: groups(4, 8) >= FULL_GPU ? 8 : 4 };
   }
   const tuned = nearestTuned(a, tuning.shapes);
-  if (tuned && !unfit(TILED_VARIANTS[tuned.variant], limits)) return { kind: 'tiled', variant: tuned.variant, vec: tuned.vec };
+  if (tuned && !unfit(TILED_VARIANTS[tuned.variant], limits)) {
+    const split = tuned.splits !== undefined && tuned.splits > 1 && a.batch === 1 && a.k >= SPLIT_MIN_K;
+    return { kind: 'tiled', variant: tuned.variant, vec: tuned.vec, ...(split ? { splits: tuned.splits } : {}) };
+  }
   return { kind: 'tiled', variant: DEFAULT_TILED, vec: true };
 }
 
@@ -156,8 +181,8 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
   const label = checkMatmul(a);
   if (a.batch === 0 || a.m === 0 || a.n === 0) return;
   const layout = { TRANS_A: a.transA ? 1 : 0, TRANS_B: a.transB ? 1 : 0, B_DTYPE: B_DTYPE[a.bDtype] };
-  const params = new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, a.strideOut);
   if (plan.kind === 'skinny') {
+    const params = new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, a.strideOut, 1, a.k);
     ctx.dispatch({
       label,
       shader: 'matmul',
@@ -178,6 +203,12 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
   const why = unfit(g, ctx.device.limits);
   if (why) throw new Error(`${label}: tiled variant ${plan.variant} needs ${why}; use planMatmul's choice`);
   if (!tiledBindable(a)) throw new Error(`${label}: the tiled kernel needs A ≥ 16 bytes and B ≥ 8 bytes (it binds them as vectors); planMatmul runs such products with skinny`);
+  const splits = plan.splits ?? 1;
+  if (!(Number.isInteger(splits) && splits >= 1)) throw new Error(`${label}: splits must be a positive integer, got ${splits}`);
+  const { kSlice, slices } = kSlices(a.k, splits);
+  if (slices > 1 && a.batch !== 1) throw new Error(`${label}: a split over k runs one matrix, got batch ${a.batch}; plan it without splits`);
+  // Split: the slices write partial matrices to scratch, stride m·n apart, and a reduction adds them in slice order.
+  const partial = slices > 1 ? ctx.pool.alloc(slices * a.m * a.n * 4, `${label}: k-slice partial sums`) : null;
   const vec = vectorLoads(a);
   ctx.dispatch({
     label,
@@ -196,11 +227,15 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
     bindings: [
       [a.a, 'read'],
       [a.b, 'read'],
-      [a.out, 'write'],
+      [partial ?? a.out, 'write'],
       [a.a, 'read'],
       [a.b, 'read'],
     ],
-    params,
-    workgroups: [Math.ceil(a.n / (8 * g.wx)), Math.ceil(a.m / (g.tm * g.wy)), a.batch],
+    params: new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, slices > 1 ? a.m * a.n : a.strideOut, slices, kSlice),
+    workgroups: [Math.ceil(a.n / (8 * g.wx)), Math.ceil(a.m / (g.tm * g.wy)), a.batch * slices],
   });
+  if (partial) {
+    reduce(ctx, { op: 'sum', x: partial, out: a.out, outer: 1, size: slices, inner: a.m * a.n });
+    ctx.pool.release(partial);
+  }
 }
