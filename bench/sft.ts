@@ -12,11 +12,11 @@ import { backward } from '../src/tensor/autograd.js';
 import { Rng } from '../src/util/rng.js';
 import type { Row, SuiteOutput } from './suite.js';
 
-/** Text dims of the two sizes; the vision tower is tiny in both (text-only Stage I never runs it). */
 // Steps timed per shape, after warm-up ones: a training run takes thousands, so what counts is the
 // steady state. The tiny step is host-bound and keeps speeding up over its first ~20 steps (on the
 // H100: 6.7 ms at step 3, 5.4 at step 11, 4.5–5.8 from step 20), so it warms up longer.
 // tools/bench_sft_torch.py times the same counts.
+/** Text dims of the two sizes, and their warm-up and timed steps; the vision tower is tiny in both (text-only Stage I never runs it). */
 export const SFT_SHAPES = {
   tiny: { tokens: 256, warmup: 20, timed: 20, text: { vocab_size: 128, hidden_size: 64, intermediate_size: 96, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, mrope: [2, 3, 3] } },
   '0.5B': { tokens: 2048, warmup: 2, timed: 5, text: { vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, mrope: [8, 12, 12] } },
