@@ -11,14 +11,15 @@ import { SftTrainer } from '../src/train/sft.js';
 import { backward } from '../src/tensor/autograd.js';
 import { Rng } from '../src/util/rng.js';
 import type { Row, SuiteOutput } from './suite.js';
+import { median } from './timing.js';
 
 // Steps timed per shape, after warm-up ones: a training run takes thousands, so what counts is the
-// steady state. The tiny step is host-bound and keeps speeding up over its first ~20 steps (on the
-// H100: 6.7 ms at step 3, 5.4 at step 11, 4.5–5.8 from step 20), so it warms up longer.
-// tools/bench_sft_torch.py times the same counts.
+// steady state. The tiny step is host-bound, and V8 keeps speeding its recording up for ~150 steps
+// (on the H100 machine: 8.7 ms at steps 0–24, 5.8 at 75–99, 3.4 from ~150 on), so it warms up for
+// 200. tools/bench_sft_torch.py times the same counts.
 /** Text dims of the two sizes, and their warm-up and timed steps; the vision tower is tiny in both (text-only Stage I never runs it). */
 export const SFT_SHAPES = {
-  tiny: { tokens: 256, warmup: 20, timed: 20, text: { vocab_size: 128, hidden_size: 64, intermediate_size: 96, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, mrope: [2, 3, 3] } },
+  tiny: { tokens: 256, warmup: 200, timed: 50, text: { vocab_size: 128, hidden_size: 64, intermediate_size: 96, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, mrope: [2, 3, 3] } },
   '0.5B': { tokens: 2048, warmup: 2, timed: 5, text: { vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, mrope: [8, 12, 12] } },
 } as const;
 
@@ -126,15 +127,33 @@ export async function sftSuite(backend: Backend): Promise<SuiteOutput> {
       if (i >= warmup) times.push((performance.now() - t0) / 1000);
       peak = Math.max(peak, r.peakBytes);
     }
-    // Where a step's time goes: forward, backward and optimizer, each finished with a sync.
+    // Where a step's time goes: forward, backward and optimizer, each finished with a sync …
     const phase = async (work: () => void): Promise<number> => {
       const t0 = performance.now();
       work();
       await rt.sync();
       return performance.now() - t0;
     };
+    // And whole steps recorded without a wait, then the wait for the loss: the host's share
+    // (medians over as many steps as were timed).
     const ctx = (backend as Partial<WebGpuBackend>).ctx;
-    const before = ctx?.dispatches ?? 0;
+    const before = { dispatches: ctx?.dispatches ?? 0, submits: ctx?.submits ?? 0 };
+    const record: number[] = [];
+    const wait: number[] = [];
+    for (let i = 0; i < timed; i++)
+      await rt.scopeAsync(async () => {
+        const t0 = performance.now();
+        const loss = model.forward({ inputIds: ids, labels: ids, logits: 'none' }).loss!;
+        backward(loss);
+        trainer.optimizer.step();
+        trainer.optimizer.zeroGrad();
+        const t1 = performance.now();
+        await loss.item();
+        record.push(t1 - t0);
+        wait.push(performance.now() - t1);
+      });
+    const dispatches = ctx ? (ctx.dispatches - before.dispatches) / timed : null;
+    const submits = ctx ? (ctx.submits - before.submits) / timed : null;
     const phases = await rt.scopeAsync(async () => {
       let loss: ReturnType<typeof model.forward>['loss'] = null;
       const fwd = await phase(() => (loss = model.forward({ inputIds: ids, labels: ids, logits: 'none' }).loss));
@@ -145,14 +164,13 @@ export async function sftSuite(backend: Backend): Promise<SuiteOutput> {
       });
       return { fwd, bwd, opt };
     });
-    const dispatches = ctx ? ctx.dispatches - before : null;
-    times.sort((a, b) => a - b);
-    const s = times[Math.floor(times.length / 2)];
+    const s = median(times);
     const params = [...model.params.values()].reduce((n, p) => n + p.size, 0);
-    rows.push({ model: shape, params, tokens: T, ms_per_step: s * 1000, tokens_per_s: T / s, peak_gib: peak / 2 ** 30, fwd_ms: phases.fwd, bwd_ms: phases.bwd, optimizer_ms: phases.opt, dispatches });
+    rows.push({ model: shape, params, tokens: T, ms_per_step: s * 1000, tokens_per_s: T / s, peak_gib: peak / 2 ** 30, fwd_ms: phases.fwd, bwd_ms: phases.bwd, optimizer_ms: phases.opt, record_ms: median(record), wait_ms: median(wait), dispatches, submits });
     trainer.optimizer.dispose();
     model.release();
     backend.trim();
   }
-  return { timing: 'wall clock per training step (loss read back), median of the timed steps after the warm-up ones (tiny: 20 after 20, 0.5B: 5 after 2)', rows };
+  return { timing: 'wall clock per training step (loss read back), median of the timed steps after the warm-up ones (tiny: 50 after 200, 0.5B: 5 after 2); record/wait: medians over as many more steps of host recording and of the wait for the loss', rows };
 }
+

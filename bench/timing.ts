@@ -68,7 +68,8 @@ export function timerKind(backend: Backend): string {
   return backend.info.kind === 'webgpu' && backend.info.features.includes('timestamp-query') ? 'timestamp-query' : 'wall-clock around sync()';
 }
 
-const median = (xs: number[]): number => {
+/** The middle value (mean of the two middle ones for an even count). */
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };

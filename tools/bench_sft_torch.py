@@ -11,7 +11,7 @@ from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
 torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
 SHAPES = {  # name: (tokens, text config, mrope section, warm-up steps, timed steps)
-    "tiny": (256, dict(vocab_size=128, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2), [2, 3, 3], 20, 20),
+    "tiny": (256, dict(vocab_size=128, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2), [2, 3, 3], 200, 50),
     "0.5B": (2048, dict(vocab_size=151936, hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14, num_key_value_heads=2), [8, 12, 12], 2, 5),
 }
 for name, (tokens, text, mrope, warmup, timed) in SHAPES.items():

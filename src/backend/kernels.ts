@@ -242,17 +242,18 @@ export interface CrossEntropyGradArgs {
 }
 
 /**
- * Partial sums of squares for global-norm clipping: x is cut into sumSquaresParts(n) chunks of
- * sumSquaresChunk(n) elements (the last one shorter) and out[slot + p] = Σ x[i]² over chunk p.
- * The cut depends on n alone, so every backend fills the same slots and the sum order is fixed;
- * on a GPU each chunk is one workgroup, so a large gradient is spread over the whole device.
+ * Partial sums of squares for global-norm clipping, for up to SUM_SQUARES_GROUP tensors at once:
+ * each x is cut into sumSquaresParts(n) chunks of sumSquaresChunk(n) elements (the last one
+ * shorter) and out[slot + p] = Σ x[i]² over chunk p. The cut depends on n alone, so every backend
+ * fills the same slots and the sum order is fixed; on a GPU each chunk is one workgroup, so a large
+ * gradient is spread over the whole device, and one dispatch serves several small ones.
  */
 export interface SumSquaresArgs {
-  x: Storage;
-  n: number;
+  xs: { x: Storage; n: number; slot: number }[];
   out: Storage;
-  slot: number;
 }
+/** Most tensors per sumSquares call: with out, one WebGPU dispatch binds 8 storage buffers (the default limit). */
+export const SUM_SQUARES_GROUP = 7;
 /** Fewest elements per sumSquares chunk (a workgroup's share), and most chunks per call. */
 const SUM_SQUARES_MIN_CHUNK = 16_384;
 const SUM_SQUARES_MAX_PARTS = 1024;
@@ -275,17 +276,17 @@ export interface ClipScaleArgs {
   out: Storage;
 }
 /**
- * AdamW (torch.optim.AdamW semantics) on n elements, with g = grad·scale[0]:
+ * AdamW (torch.optim.AdamW semantics) on up to ADAMW_GROUP tensors, with g = grad·scale[0]:
  * p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
  * p ← p − lr·(m / (1−β1^step)) / (√(v / (1−β2^step)) + eps).
+ * Tensor j's moments are m and v at elements at_j … at_j + n_j − 1: a group's moments share one
+ * buffer each, so one WebGPU dispatch serves the group.
  */
 export interface AdamWArgs {
-  param: Storage;
-  grad: Storage;
+  tensors: { param: Storage; grad: Storage; n: number; at: number }[];
   m: Storage;
   v: Storage;
   scale: Storage;
-  n: number;
   lr: number;
   beta1: number;
   beta2: number;
@@ -293,6 +294,8 @@ export interface AdamWArgs {
   weightDecay: number;
   step: number;
 }
+/** Most tensors per adamw call: with scale, m and v, one WebGPU dispatch binds 7 storage buffers (the default limit is 8). */
+export const ADAMW_GROUP = 2;
 
 /**
  * Fused scaled-dot-product attention over packed variable-length sequences (FlashAttention-2

@@ -1,7 +1,8 @@
 // AdamW with global-norm gradient clipping, entirely on the device: per-parameter sums of
-// squares → one clip factor → one fused AdamW kernel per parameter. Nothing is read back
-// unless gradNorm() is asked for.
-import { sumSquaresParts } from '../backend/kernels.js';
+// squares → one clip factor → one fused AdamW update. Both kernels take small groups of
+// tensors per call (a handful of dispatches for a model of many small tensors); a group's
+// moments share one buffer each. Nothing is read back unless gradNorm() is asked for.
+import { ADAMW_GROUP, SUM_SQUARES_GROUP, sumSquaresParts } from '../backend/kernels.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface AdamWOptions {
@@ -29,8 +30,8 @@ export class AdamW {
   lr: number;
   /** Optimizer steps taken (bias correction uses it). */
   stepCount = 0;
-  private m: Tensor[];
-  private v: Tensor[];
+  /** Parameters updated by one adamw call, with their moments: parameter `members[k]` at element `at[k]` of m and v. */
+  private groups: { members: number[]; at: number[]; m: Tensor; v: Tensor }[] = [];
   /** Partial sums of squares of every gradient: parameter i's occupy slots[i] … slots[i + 1] − 1. */
   private sumsq: Tensor;
   private slots: number[];
@@ -51,8 +52,23 @@ export class AdamW {
     this.weightDecay = opts.weightDecay ?? 0.01;
     this.maxGradNorm = opts.maxGradNorm ?? 0;
     const rt = params[0].rt;
-    this.m = params.map((p) => rt.keep(rt.zeros(p.shape)));
-    this.v = params.map((p) => rt.keep(rt.zeros(p.shape)));
+    // Consecutive parameters share a group while its moments fit one binding.
+    const maxElems = Math.floor(Math.min(rt.backend.info.limits.maxBindingBytes, rt.backend.info.limits.maxBufferBytes) / 4);
+    let members: number[] = [];
+    let size = 0;
+    const close = (): void => {
+      if (!members.length) return;
+      const at = members.map((_, k) => members.slice(0, k).reduce((s, i) => s + params[i].size, 0));
+      this.groups.push({ members, at, m: rt.keep(rt.zeros([size])), v: rt.keep(rt.zeros([size])) });
+      members = [];
+      size = 0;
+    };
+    params.forEach((p, i) => {
+      if (members.length === ADAMW_GROUP || size + p.size > maxElems) close();
+      members.push(i);
+      size += p.size;
+    });
+    close();
     this.slots = [0];
     for (const p of params) this.slots.push(this.slots[this.slots.length - 1] + sumSquaresParts(p.size));
     this.sumsq = rt.keep(rt.zeros([this.slots[params.length]]));
@@ -64,21 +80,23 @@ export class AdamW {
     const rt = this.params[0].rt;
     const b = rt.backend;
     this.stepCount++;
+    const present = this.params.flatMap((p, i) => (p.grad ? [{ x: p.grad.storage, n: p.size, slot: this.slots[i] }] : []));
+    for (let at = 0; at < present.length; at += SUM_SQUARES_GROUP) b.sumSquares({ xs: present.slice(at, at + SUM_SQUARES_GROUP), out: this.sumsq.storage });
     this.params.forEach((p, i) => {
-      const slot = this.slots[i];
-      if (p.grad) b.sumSquares({ x: p.grad.storage, n: p.size, out: this.sumsq.storage, slot });
-      else b.write(this.sumsq.storage, new Float32Array(this.slots[i + 1] - slot), slot * 4); // no grad: its slots read 0
+      if (!p.grad) b.write(this.sumsq.storage, new Float32Array(this.slots[i + 1] - this.slots[i]), this.slots[i] * 4); // no grad: its slots read 0
     });
     b.clipScale({ sumsq: this.sumsq.storage, count: this.slots[this.params.length], maxNorm: this.maxGradNorm, out: this.clip.storage });
-    this.params.forEach((p, i) => {
-      if (!p.grad) return;
+    for (const g of this.groups) {
+      const tensors = g.members.flatMap((i, k) => {
+        const p = this.params[i];
+        return p.grad ? [{ param: p.storage, grad: p.grad.storage, n: p.size, at: g.at[k] }] : [];
+      });
+      if (!tensors.length) continue;
       b.adamw({
-        param: p.storage,
-        grad: p.grad.storage,
-        m: this.m[i].storage,
-        v: this.v[i].storage,
+        tensors,
+        m: g.m.storage,
+        v: g.v.storage,
         scale: this.clip.storage,
-        n: p.size,
         lr,
         beta1: this.beta1,
         beta2: this.beta2,
@@ -86,7 +104,7 @@ export class AdamW {
         weightDecay: this.weightDecay,
         step: this.stepCount,
       });
-    });
+    }
   }
 
   /** The global gradient norm before clipping, of the last step (reads back one number). */
@@ -104,22 +122,34 @@ export class AdamW {
 
   /** Optimizer moments and step, for checkpoints. */
   async state(): Promise<AdamWState> {
-    return { step: this.stepCount, m: await Promise.all(this.m.map((t) => t.f32())), v: await Promise.all(this.v.map((t) => t.f32())) };
+    const b = this.params[0].rt.backend;
+    const read = async (t: Tensor, at: number, n: number): Promise<Float32Array> => new Float32Array(n ? await b.read(t.storage, at * 4, n * 4) : new ArrayBuffer(0));
+    const m: Promise<Float32Array>[] = [];
+    const v: Promise<Float32Array>[] = [];
+    for (const g of this.groups)
+      for (const [k, i] of g.members.entries()) {
+        m[i] = read(g.m, g.at[k], this.params[i].size);
+        v[i] = read(g.v, g.at[k], this.params[i].size);
+      }
+    return { step: this.stepCount, m: await Promise.all(m), v: await Promise.all(v) };
   }
 
   loadState(s: AdamWState): void {
     if (s.m.length !== this.params.length || s.v.length !== this.params.length)
       throw new Error(`AdamW.loadState: state has ${s.m.length} parameters, optimizer has ${this.params.length}`);
-    const b = this.params[0].rt.backend;
     this.params.forEach((p, i) => {
       if (s.m[i].length !== p.size || s.v[i].length !== p.size) throw new Error(`AdamW.loadState: moment ${i} size does not match ${p.describe()}`);
-      b.write(this.m[i].storage, s.m[i]);
-      b.write(this.v[i].storage, s.v[i]);
     });
+    const b = this.params[0].rt.backend;
+    for (const g of this.groups)
+      for (const [k, i] of g.members.entries()) {
+        b.write(g.m.storage, s.m[i], g.at[k] * 4);
+        b.write(g.v.storage, s.v[i], g.at[k] * 4);
+      }
     this.stepCount = s.step;
   }
 
   dispose(): void {
-    for (const t of [...this.m, ...this.v, this.sumsq, this.clip]) t.release();
+    for (const t of [...this.groups.flatMap((g) => [g.m, g.v]), this.sumsq, this.clip]) t.release();
   }
 }

@@ -1,4 +1,4 @@
-// Optimizer kernel family on wasm (assembly/kernels/optim.ts).
+// Optimizer kernel family on wasm (assembly/kernels/optim.ts): a group is run one tensor at a time.
 import { sumSquaresChunk, type AdamWArgs, type ClipScaleArgs, type SumSquaresArgs } from '../../kernels.js';
 import { checkAdamW, checkClipScale, checkSumSquares } from '../../args/optim.js';
 import type { WasmContext } from '../context.js';
@@ -14,7 +14,7 @@ interface OptimExports {
 
 export function sumSquares(ctx: WasmContext, a: SumSquaresArgs): void {
   const l = checkSumSquares(a);
-  ctx.k<OptimExports>().sumSquares(ctx.ptr(a.x, l), a.n, ctx.ptr(a.out, l), a.slot, sumSquaresChunk(a.n));
+  for (const e of a.xs) ctx.k<OptimExports>().sumSquares(ctx.ptr(e.x, l), e.n, ctx.ptr(a.out, l), e.slot, sumSquaresChunk(e.n));
 }
 
 export function clipScale(ctx: WasmContext, a: ClipScaleArgs): void {
@@ -24,7 +24,8 @@ export function clipScale(ctx: WasmContext, a: ClipScaleArgs): void {
 
 export function adamw(ctx: WasmContext, a: AdamWArgs): void {
   const { label: l, scalars: s } = checkAdamW(a);
-  ctx
-    .k<OptimExports>()
-    .adamw(ctx.ptr(a.param, l), ctx.ptr(a.grad, l), ctx.ptr(a.m, l), ctx.ptr(a.v, l), ctx.ptr(a.scale, l), a.n, s.decay, s.w1, s.beta2, s.w2, s.stepSize, s.bc2Sqrt, s.eps);
+  for (const t of a.tensors)
+    ctx
+      .k<OptimExports>()
+      .adamw(ctx.ptr(t.param, l), ctx.ptr(t.grad, l), ctx.ptr(a.m, l) + 4 * t.at, ctx.ptr(a.v, l) + 4 * t.at, ctx.ptr(a.scale, l), t.n, s.decay, s.w1, s.beta2, s.w2, s.stepSize, s.bc2Sqrt, s.eps);
 }
