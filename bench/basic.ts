@@ -49,6 +49,7 @@ function cases(backend: Backend, tokens: number, hidden: number, inter: number):
     reduce('sum', tokens, hidden, 1), // row sums
     reduce('sum', 1, tokens, hidden), // bias gradient: column sums
     reduce('sum', 1, tokens, inter),
+    reduce('sum', 1, tokens, 128), // k/v bias gradients of the 0.5B model
     reduce('mean', tokens * 4, hidden / 4, 1), // short rows
     reduce('sum', tokens, 4, hidden / 4), // short middle axis
     reduce('sum', 1, th, 1), // everything into one value: one workgroup

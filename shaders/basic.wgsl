@@ -280,7 +280,8 @@ fn swiglu_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
 
 // ── reduce: out[o, i] = Σ_j x[o, j, i] (or the mean over j), x viewed as [outer, size, inner] ──
 // A workgroup of 256 = REDUCE_TX outputs × (256 / REDUCE_TX) lanes. Output e = o·inner + i;
-// lane ty sums j ≡ ty (mod lanes) in increasing j, then a fixed-order tree adds the lanes.
+// lane ty sums j ≡ ty (mod lanes) in four interleaved partial sums (j ≡ ty + r·lanes mod 4·lanes),
+// then a fixed-order tree adds the lanes.
 // REDUCE_TX = 1 is one workgroup per row (row sums, inner = 1); large REDUCE_TX walks
 // columns with adjacent threads on adjacent addresses (column sums).
 override REDUCE_TX: u32;
@@ -297,16 +298,24 @@ fn reduce(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid:
   let ty = lid / REDUCE_TX;
   let e = (wid.x + wid.y * nwg.x) * REDUCE_TX + lid % REDUCE_TX;
   let live = e < reduce_p.outputs;
-  var acc = 0.0;
+  // Four independent accumulators keep four loads in flight per lane (a column sum is
+  // latency-bound otherwise); they are added in a fixed order.
+  var acc = vec4f(0.0);
   if (live) {
     let inner = reduce_p.inner;
+    let stride = lanes * inner;
     var at = ((e / inner) * reduce_p.size + ty) * inner + e % inner;
-    for (var j = ty; j < reduce_p.size; j += lanes) {
-      acc += reduce_x[at];
-      at += lanes * inner;
+    var j = ty;
+    for (; j + 3u * lanes < reduce_p.size; j += 4u * lanes) {
+      acc += vec4f(reduce_x[at], reduce_x[at + stride], reduce_x[at + 2u * stride], reduce_x[at + 3u * stride]);
+      at += 4u * stride;
+    }
+    for (; j < reduce_p.size; j += lanes) {
+      acc.x += reduce_x[at];
+      at += stride;
     }
   }
-  reduce_part[lid] = acc;
+  reduce_part[lid] = (acc.x + acc.y) + (acc.z + acc.w);
   workgroupBarrier();
   for (var s = lanes / 2u; s > 0u; s /= 2u) {
     if (ty < s) { reduce_part[lid] += reduce_part[lid + s * REDUCE_TX]; }
