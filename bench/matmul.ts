@@ -43,6 +43,7 @@ function mlp(tokens: number, hidden: number, inter: number, tag: string): Matmul
     { name: `${tag} down x·Wᵀ`, m: tokens, n: hidden, k: inter, transB: true },
     { name: `${tag} up dX = dY·W`, m: tokens, n: hidden, k: inter },
     { name: `${tag} up dW = dYᵀ·X`, m: inter, n: hidden, k: tokens, transA: true },
+    { name: `${tag} down dW = dYᵀ·X`, m: hidden, n: inter, k: tokens, transA: true },
   ];
 }
 
@@ -50,6 +51,8 @@ export const GPU_SHAPES: MatmulShape[] = [
   ...[256, 512, 1024, 2048, 4096].map(square),
   ...mlp(2048, 896, 4864, '0.5B'),
   { name: '3B up x·Wᵀ', m: 2048, n: 11008, k: 2048, transB: true },
+  { name: '0.5B q/o dW = dYᵀ·X', m: 896, n: 896, k: 2048, transA: true },
+  { name: '0.5B k/v dW = dYᵀ·X', m: 128, n: 896, k: 2048, transA: true },
   { name: 'LM head dh, 1024 rows', m: 1024, n: 896, k: 151936 },
   { name: 'attn scores 14×QKᵀ', m: 1024, n: 1024, k: 64, batch: 14, transB: true },
   { name: 'decode up x·Wᵀ', m: 1, n: 4864, k: 896, transB: true },
@@ -79,7 +82,8 @@ export const planName = (p: MatmulPlan): string =>
  * Plans to time for a shape on WebGPU, the one planMatmul picks first. With `all`: every
  * tiled variant with vector loads, and the 128×128 ones without (to measure what vector
  * loads give); few-row products add the split-k kernel's column counts; one matrix with a
- * long k and fewer than 256 output tiles of 128² adds two variants split over k.
+ * long k and fewer than 1024 output tiles of 128² (a few waves over the SMs at most) adds two
+ * variants split over k.
  */
 function candidatePlans(a: MatmulArgs, chosen: MatmulPlan, variants: VariantChoice): MatmulPlan[] {
   if (variants === 'chosen') return [chosen];
@@ -89,8 +93,8 @@ function candidatePlans(a: MatmulArgs, chosen: MatmulPlan, variants: VariantChoi
     a.m <= 64
       ? [{ kind: 'skinny', nc: 4 }, { kind: 'skinny', nc: 8 }, { kind: 'skinny', nc: 32 }, { kind: 'tiled', variant: '64x64k8t64', vec: true }]
       : tiled;
-  if (a.m > 64 && a.batch === 1 && a.k >= 1024 && Math.ceil(a.m / 128) * Math.ceil(a.n / 128) < 256)
-    for (const variant of ['128x128k8t256', '64x128k8t256'] as const) for (const splits of [2, 4, 8]) all.push({ kind: 'tiled', variant, vec: true, splits });
+  if (a.m > 64 && a.batch === 1 && a.k >= 1024 && Math.ceil(a.m / 128) * Math.ceil(a.n / 128) < 1024)
+    for (const variant of ['128x128k8t256', '64x128k8t256'] as const) for (const splits of [2, 3, 4, 8, 16]) all.push({ kind: 'tiled', variant, vec: true, splits });
   return [chosen, ...all.filter((p) => planName(p) !== planName(chosen))];
 }
 

@@ -87,6 +87,11 @@ export async function timeRuns(backend: Backend, run: () => void, opts: TimingOp
   const clock = timerKind(backend) === 'timestamp-query' ? new GpuClock(backend as WebGpuBackend) : null;
   const gpu: number[] = [];
   const wall: number[] = [];
+  // The stamps bracket one submit of the whole batch: the context must not submit part of it
+  // earlier on its own (it does every submitEvery dispatches), or the stamps miss that part.
+  const ctx = clock ? (backend as WebGpuBackend).ctx : null;
+  const submitEvery = ctx?.submitEvery ?? 0;
+  if (ctx) ctx.submitEvery = 0;
   try {
     for (let r = 0; r < opts.repeats; r++) {
       t = performance.now();
@@ -103,6 +108,7 @@ export async function timeRuns(backend: Backend, run: () => void, opts: TimingOp
     }
   } finally {
     clock?.destroy();
+    if (ctx) ctx.submitEvery = submitEvery;
   }
   const wallSeconds = median(wall);
   return { seconds: clock ? median(gpu) : wallSeconds, wallSeconds, runsPerBatch: runs };

@@ -280,15 +280,18 @@ describe('matmul planning', () => {
     expect(nearestTuned(args(64, 64, 64), [])).toBeUndefined();
   });
 
-  it('applies a measured split over k to one matrix with a long k only', () => {
+  it('applies a measured split over k to one matrix: the measured shape, or any with a long k', () => {
     const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 32768 };
-    const tuning = { adapter: 'test', date: '', source: 'test', shapes: [{ ...shape(1024, 896, 151936, '64x128k8t256'), splits: 2 }] };
+    const tuning = { adapter: 'test', date: '', source: 'test', shapes: [{ ...shape(1024, 896, 151936, '64x128k8t256'), splits: 2 }, { ...shape(128, 896, 2048, '128x128k8t256'), splits: 8 }] };
     const bound = { bytes: 2 ** 30 } as MatmulArgs['a']; // operands big enough to bind as vectors
     const plan = (m: number, n: number, k: number, batch = 1) => planMatmul({ ...args(m, n, k, batch), a: bound, b: bound }, limits, tuning);
     expect(plan(1024, 896, 151936)).toEqual({ kind: 'tiled', variant: '64x128k8t256', vec: true, splits: 2 });
     expect(plan(1766, 896, 151936)).toEqual({ kind: 'tiled', variant: '64x128k8t256', vec: true, splits: 2 });
     expect(plan(1024, 896, 2048)).toEqual({ kind: 'tiled', variant: '64x128k8t256', vec: true });
     expect(plan(1024, 896, 151936, 2)).toEqual({ kind: 'tiled', variant: '64x128k8t256', vec: true });
+    expect(plan(128, 896, 2048)).toEqual({ kind: 'tiled', variant: '128x128k8t256', vec: true, splits: 8 }); // measured: its split at k = 2048
+    expect(plan(128, 768, 2048)).toEqual({ kind: 'tiled', variant: '128x128k8t256', vec: true }); // only near it: no split below k = 4096
+    expect(plan(128, 896, 2048, 2)).toEqual({ kind: 'tiled', variant: '128x128k8t256', vec: true });
   });
 
   it('the committed table names only existing variants', () => {

@@ -77,7 +77,7 @@ export interface TunedShape {
   bDtype: WeightDType;
   variant: TiledVariant;
   vec: boolean;
-  /** k-slices of the winner (absent: 1). planMatmul applies it to one matrix of k ≥ SPLIT_MIN_K only. */
+  /** k-slices of the winner (absent: 1). planMatmul applies it to one matrix: this very shape, or any of k ≥ SPLIT_MIN_K. */
   splits?: number;
   gflops: number;
 }
@@ -99,8 +99,10 @@ export interface TiledLimits {
 }
 
 /**
- * The shortest k a measured split is applied to: a split pays a reduction over slices·m·n
- * partial sums, worth it where each slice is long (measured winners had k ≥ 4864).
+ * The shortest k a measured split is applied to when the shape was not itself measured: a
+ * split pays a reduction over slices·m·n partial sums, worth it where each slice is long.
+ * Measured shapes take their measured split at any k (the 0.5B model's dW products, k = 2048,
+ * whose 7 to 266 output tiles fill the H100's 132 SMs badly).
  */
 const SPLIT_MIN_K = 4096;
 
@@ -166,7 +168,8 @@ export function planMatmul(a: MatmulArgs, limits: TiledLimits, tuning: MatmulTun
   }
   const tuned = nearestTuned(a, tuning.shapes);
   if (tuned && !unfit(TILED_VARIANTS[tuned.variant], limits)) {
-    const split = tuned.splits !== undefined && tuned.splits > 1 && a.batch === 1 && a.k >= SPLIT_MIN_K;
+    const measured = tuned.m === a.m && tuned.n === a.n && tuned.k === a.k && tuned.batch === a.batch && tuned.transA === a.transA && tuned.transB === a.transB;
+    const split = tuned.splits !== undefined && tuned.splits > 1 && a.batch === 1 && (measured || a.k >= SPLIT_MIN_K);
     return { kind: 'tiled', variant: tuned.variant, vec: tuned.vec, ...(split ? { splits: tuned.splits } : {}) };
   }
   return { kind: 'tiled', variant: DEFAULT_TILED, vec: true };
