@@ -125,12 +125,16 @@ export function swigluGrad(ctx: GpuContext, a: SwigluGradArgs): void {
 const nextPow2 = (v: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
 
 /**
- * Outputs per 256-thread workgroup (the rest split each sum): at least a warp of adjacent
- * columns when inner allows (coalesced column sums), and no more lanes than the reduced axis
- * has elements (short rows are packed several per workgroup). Long rows get one workgroup each.
+ * Outputs per 256-thread workgroup (the rest, lanes, split each sum): about 8 elements per lane
+ * (a lane keeps 4 loads in flight, so fewer leaves lanes idle and more leaves too few lanes
+ * loading), packing short rows several per workgroup, and at least 8 adjacent columns of a
+ * column sum (one 32-byte memory sector per row). On the H100 (bench/results/basic-h100.json)
+ * this picks the fastest tile or one within 6% of it, except for the k/v-bias column sum
+ * (146 vs 186 GB/s at 2 columns; 32 columns, the earlier rule, ran at 65).
  */
 export function reduceTile(size: number, inner: number): number {
-  return Math.max(Math.min(nextPow2(inner), 32), 256 / Math.min(256, nextPow2(size)));
+  const lanes = Math.min(256, nextPow2(Math.ceil(size / 8)));
+  return Math.max(Math.min(nextPow2(inner), 8), 256 / lanes);
 }
 
 export function reduce(ctx: GpuContext, a: ReduceArgs): void {
