@@ -51,6 +51,17 @@ describe.runIf(gpu)('GpuContext writes and submits', () => {
     gpu!.free(s);
   });
 
+  it('submits once 8 MiB of small writes are staged, keeping every one', async () => {
+    const ctx = gpu!.ctx;
+    const s = gpu!.alloc(1 << 16, 'target');
+    await gpu!.sync();
+    const submits = ctx.submits;
+    for (let i = 0; i < 128; i++) ctx.write(s, new Float32Array(1 << 14).fill(i)); // 128 × 64 KiB, no dispatch between
+    expect(ctx.submits - submits).toBe(1);
+    expect(new Float32Array(await gpu!.read(s, 0, 16))).toEqual(new Float32Array(4).fill(127));
+    gpu!.free(s);
+  });
+
   it('submits every submitEvery dispatches, with the same results', async () => {
     const rt = new Runtime(gpu!);
     const ctx = gpu!.ctx;

@@ -37,6 +37,8 @@ export interface Dispatch {
 const CHUNK_SLOTS = 256;
 /** Writes up to this size are staged and copied in command order; larger ones submit and go straight to the queue. */
 const STAGED_WRITE_MAX = 1 << 16;
+/** Staged writes held for one submit at most (a loop of small writes with no dispatch would otherwise hold them all in host and staging memory). */
+const STAGED_PENDING_MAX = 8 << 20;
 /**
  * Default for GpuContext.submitEvery. Host-bound steps gain from the GPU starting early, and each
  * submit costs ~80 µs of host time on the H100 machine; 64 gives the tiny training step (138
@@ -271,6 +273,7 @@ export class GpuContext {
       chunk.host.fill(0, offset + bytes.byteLength, offset + padded);
       chunk.host.set(bytes, offset);
       this.endPass().copyBufferToBuffer(chunk.buffer, offset, (s as GpuStorage).buffer, byteOffset, padded);
+      if (this.uploads.pending >= STAGED_PENDING_MAX) this.submit();
       return;
     }
     // Work recorded earlier must see the old contents: submit it before the queue write.

@@ -16,6 +16,8 @@ export interface StagedChunk {
 export class StagedArena {
   private chunks: StagedChunk[] = [];
   private current = 0;
+  /** Bytes taken since the last flush. */
+  pending = 0;
 
   constructor(
     private device: GPUDevice,
@@ -43,6 +45,7 @@ export class StagedArena {
       this.chunks.push(c);
     }
     c.used = offset + bytes;
+    this.pending += bytes;
     return { chunk: c, offset };
   }
 
@@ -54,5 +57,6 @@ export class StagedArena {
       c.used = 0;
     }
     this.current = 0;
+    this.pending = 0;
   }
 }
