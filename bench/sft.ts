@@ -173,4 +173,3 @@ export async function sftSuite(backend: Backend): Promise<SuiteOutput> {
   }
   return { timing: 'wall clock per training step (loss read back), median of the timed steps after the warm-up ones (tiny: 50 after 200, 0.5B: 5 after 2); record/wait: medians over as many more steps of host recording and of the wait for the loss', rows };
 }
-

@@ -55,17 +55,19 @@ export class AdamW {
     // Consecutive parameters share a group while its moments fit one binding.
     const maxElems = Math.floor(Math.min(rt.backend.info.limits.maxBindingBytes, rt.backend.info.limits.maxBufferBytes) / 4);
     let members: number[] = [];
+    let at: number[] = [];
     let size = 0;
     const close = (): void => {
       if (!members.length) return;
-      const at = members.map((_, k) => members.slice(0, k).reduce((s, i) => s + params[i].size, 0));
       this.groups.push({ members, at, m: rt.keep(rt.zeros([size])), v: rt.keep(rt.zeros([size])) });
       members = [];
+      at = [];
       size = 0;
     };
     params.forEach((p, i) => {
       if (members.length === ADAMW_GROUP || size + p.size > maxElems) close();
       members.push(i);
+      at.push(size);
       size += p.size;
     });
     close();

@@ -24,7 +24,7 @@ function requireDisjoint(label: string, ranges: [number, number][], what: string
   });
 }
 
-/** Storages bound in one dispatch that are written must not be bound twice (WebGPU forbids the alias). */
+/** Written storages, then the read ones deduplicated (reads may repeat): none may be bound twice, as WebGPU forbids aliasing a written binding. */
 function requireDistinct(label: string, storages: Storage[]): void {
   if (new Set(storages).size !== storages.length) throw new Error(`${label}: a written buffer is also passed as another operand`);
 }
@@ -70,10 +70,7 @@ export function checkAdamW(a: AdamWArgs): { label: string; scalars: AdamWScalars
   }
   requireDisjoint(label, a.tensors.map((t) => [t.at, t.at + t.n]), 'moment elements');
   requireElems(label, 'scale', a.scale, 1, 'one clip factor');
-  const grads = new Set(a.tensors.map((t) => t.grad));
-  requireDistinct(label, [a.m, a.v, ...a.tensors.map((t) => t.param)]);
-  for (const s of [a.m, a.v, ...a.tensors.map((t) => t.param)])
-    if (grads.has(s) || s === a.scale) throw new Error(`${label}: a written buffer is also passed as another operand`);
+  requireDistinct(label, [a.m, a.v, ...a.tensors.map((t) => t.param), ...new Set([a.scale, ...a.tensors.map((t) => t.grad)])]);
   const scalars: AdamWScalars = {
     decay: 1 - a.lr * a.weightDecay,
     w1: 1 - a.beta1,
