@@ -1,0 +1,195 @@
+// Times WGSL matmul kernels on the raw WebGPU API, beside the production `tiled` kernel
+// (shaders/matmul.wgsl) in the same process: C = A·B, square f32, side n (a multiple of 128).
+// `mirror` is the CUDA twin's algorithm (tools/sgemm-twin/twin.cu) written as plainly as WGSL
+// allows; its options each undo one difference from the production kernel, so a run tells
+// which difference costs what on this GPU, toggles included (MEDE2_DAWN_FLAGS, as in src/platform/node.ts).
+//
+//   node tools/wgsl-probe/probe.mjs [n] [variant ...]      (no Node on the GPU machine: carry .gpu)
+import { readFileSync } from 'node:fs';
+import { create, globals } from 'webgpu';
+
+Object.assign(globalThis, globals);
+
+/** The twin's kernel: 128×128 tile, 256 threads of 8×8 outputs, K-tiles of 8, register-staged. */
+function mirror({ robustIdx = false, unroll = false } = {}) {
+  const acc = [];
+  for (let r = 0; r < 8; r++) for (let h = 0; h < 2; h++) acc.push(`acc${r}${h}`);
+  const body = [];
+  for (let r = 0; r < 4; r++) {
+    const c = 'xyzw'[r];
+    body.push(`acc${r}0 = fma(vec4f(a0.${c}), b0, acc${r}0); acc${r}1 = fma(vec4f(a0.${c}), b1, acc${r}1);`);
+    body.push(`acc${r + 4}0 = fma(vec4f(a1.${c}), b0, acc${r + 4}0); acc${r + 4}1 = fma(vec4f(a1.${c}), b1, acc${r + 4}1);`);
+  }
+  const stores = [];
+  for (let r = 0; r < 8; r++) {
+    const row = r < 4 ? `4u * ty + ${r}u` : `64u + 4u * ty + ${r - 4}u`;
+    stores.push(`c[((row0 + ${row}) * n + col0) / 4u + tx] = acc${r}0; c[((row0 + ${row}) * n + col0) / 4u + 16u + tx] = acc${r}1;`);
+  }
+  // robustIdx: the thread's quad indices are clamped where they are computed (as the production kernel's
+  // loop-invariant indexing lets the compiler do), instead of left to the per-access clamps.
+  const q = (x) => (robustIdx ? `min(${x}, 63u)` : x);
+  return /* wgsl */ `
+override N: u32 = 4096u;
+override UNIFORM_DIMS: bool = false;
+@group(0) @binding(0) var<uniform> dims: vec4u;
+@group(0) @binding(1) var<storage, read> a: array<vec4f>;
+@group(0) @binding(2) var<storage, read> b: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
+var<workgroup> ta: array<array<vec4f, 64>, 8>;
+var<workgroup> tb: array<array<vec4f, 64>, 8>;
+
+fn stash(buf: u32, ar: u32, ak: u32, bk: u32, bq: u32, sa: vec4f, sb: vec4f) {
+  let q = 32u * buf + ar / 4u;
+  ta[ak][q][ar % 4u] = sa.x;
+  ta[ak + 1u][q][ar % 4u] = sa.y;
+  ta[ak + 2u][q][ar % 4u] = sa.z;
+  ta[ak + 3u][q][ar % 4u] = sa.w;
+  tb[bk][32u * buf + bq] = sb;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
+  let n = select(N, dims.x, UNIFORM_DIMS);
+  let tx = lid % 16u;
+  let ty = lid / 16u;
+  let row0 = wid.y * 128u;
+  let col0 = wid.x * 128u;
+  let ar = lid / 2u;
+  let ak = 4u * (lid % 2u);
+  let bk = lid / 32u;
+  let bq = lid % 32u;
+  var sa = a[((row0 + ar) * n + ak) / 4u];
+  var sb = b[(bk * n + col0) / 4u + bq];
+  stash(0u, ar, ak, bk, bq, sa, sb);
+  workgroupBarrier();
+  ${acc.map((v) => `var ${v} = vec4f(0.0);`).join(' ')}
+  let tiles = n / 8u;
+  for (var t = 0u; t < tiles; t++) {
+    let cur = t & 1u;
+    let has_next = t + 1u < tiles;
+    if (has_next) {
+      let k0 = (t + 1u) * 8u;
+      sa = a[((row0 + ar) * n + k0 + ak) / 4u];
+      sb = b[((k0 + bk) * n + col0) / 4u + bq];
+    }
+    let qa = ${q('32u * cur + ty')};
+    let qb = ${q('32u * cur + tx')};
+    ${(unroll ? unrolled : (x) => `for (var kk = 0u; kk < 8u; kk++) {${x}}`)(`
+      let a0 = ta[kk][qa];
+      let a1 = ta[kk][qa + 16u];
+      let b0 = tb[kk][qb];
+      let b1 = tb[kk][qb + 16u];
+      ${body.join('\n      ')}
+    `)}
+    if (has_next) { stash(cur ^ 1u, ar, ak, bk, bq, sa, sb); }
+    workgroupBarrier();
+  }
+  ${stores.join('\n  ')}
+}`;
+}
+
+/** A loop body over kk written out for kk = 0 … depth−1, each copy in its own block with kk a literal. */
+function unrolled(body, depth = 8) {
+  return Array.from({ length: depth }, (_, i) => `{ let kk = ${i}u; ${body} }`).join('\n');
+}
+
+const prodSource = readFileSync(new URL('../../shaders/matmul.wgsl', import.meta.url), 'utf8');
+
+
+const VARIANTS = {
+  prod: { kind: 'prod', code: prodSource },
+  mirror: { kind: 'simple', code: mirror() },
+  'mirror+uniform': { kind: 'simple', code: mirror(), constants: { UNIFORM_DIMS: 1 } },
+  'mirror+clamp': { kind: 'simple', code: mirror({ robustIdx: true }) },
+  'mirror+unroll': { kind: 'simple', code: mirror({ unroll: true }) },
+};
+
+let gpu;
+
+async function main() {
+  const n = Number(process.argv[2] ?? 4096);
+  const names = process.argv.length > 3 ? process.argv.slice(3) : Object.keys(VARIANTS);
+  const flags = (process.env.MEDE2_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  gpu = create(flags); // kept referenced until exit: collecting it crashes Dawn
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  const device = await adapter.requestDevice({
+    requiredFeatures: ['timestamp-query'],
+    requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
+  });
+  device.addEventListener('uncapturederror', (e) => console.error('webgpu error:', e.error.message));
+  const bytes = n * n * 4;
+  const fill = (seed) => {
+    const x = new Float32Array(n * n);
+    let s = seed;
+    for (let i = 0; i < x.length; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; x[i] = (s >>> 8) / 8388608 - 1; }
+    return x;
+  };
+  const buffer = (data, usage) => {
+    const buf = device.createBuffer({ size: bytes, usage: usage | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    if (data) device.queue.writeBuffer(buf, 0, data);
+    return buf;
+  };
+  const A = buffer(fill(1), GPUBufferUsage.STORAGE);
+  const B = buffer(fill(2), GPUBufferUsage.STORAGE);
+  const C = buffer(null, GPUBufferUsage.STORAGE);
+  const uni = device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  // prod's Params: m n k stride_a stride_b stride_out splits k_slice; mirror reads dims.x = n.
+  device.queue.writeBuffer(uni, 0, new Uint32Array([n, n, n, 0, 0, 0, 1, n]));
+  const read = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const qs = device.createQuerySet({ type: 'timestamp', count: 2 });
+  const qbuf = device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  const qread = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  let reference;
+  console.log(`n=${n} flags=[${flags.join(' ')}] adapter=${adapter.info.vendor} ${adapter.info.description}`);
+  for (const name of names) {
+    const v = VARIANTS[name];
+    if (!v) throw new Error(`unknown variant ${name} (${Object.keys(VARIANTS).join(', ')})`);
+    const module = device.createShaderModule({ code: v.code });
+    const info = await module.getCompilationInfo();
+    for (const m of info.messages) if (m.type === 'error') throw new Error(`${name}: ${m.lineNum}:${m.linePos} ${m.message}`);
+    const pipeline = await device.createComputePipelineAsync({
+      layout: 'auto',
+      compute: v.kind === 'prod'
+        ? { module, entryPoint: 'tiled', constants: { TM: 8, WX: 16, WY: 16, BK: 8, STAGED: 1, VEC_A: 1, VEC_B: 1 } }
+        : { module, entryPoint: 'main', constants: { N: n, ...v.constants } },
+    });
+    const entries = v.kind === 'prod'
+      ? [[0, uni], [1, A], [2, B], [3, C], [4, A], [5, B]]
+      : [[0, uni], [1, A], [2, B], [3, C]];
+    const bind = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: entries.map(([binding, buffer]) => ({ binding, resource: { buffer } })) });
+    const runs = 20;
+    const times = [];
+    for (let rep = 0; rep < 7; rep++) {
+      const enc = device.createCommandEncoder();
+      enc.clearBuffer(C);
+      const pass = enc.beginComputePass({ timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bind);
+      for (let i = 0; i < runs; i++) pass.dispatchWorkgroups(n / 128, n / 128);
+      pass.end();
+      enc.resolveQuerySet(qs, 0, 2, qbuf, 0);
+      enc.copyBufferToBuffer(qbuf, 0, qread, 0, 16);
+      if (rep === 0) enc.copyBufferToBuffer(C, 0, read, 0, bytes);
+      device.queue.submit([enc.finish()]);
+      await qread.mapAsync(GPUMapMode.READ);
+      const [t0, t1] = new BigUint64Array(qread.getMappedRange().slice(0));
+      qread.unmap();
+      if (rep > 1) times.push(Number(t1 - t0) / 1e6 / runs);
+      if (rep === 0) {
+        await read.mapAsync(GPUMapMode.READ);
+        const out = new Float32Array(read.getMappedRange().slice(0));
+        read.unmap();
+        if (!reference) reference = out;
+        let num = 0, den = 0;
+        for (let i = 0; i < out.length; i++) { const d = out[i] - reference[i]; num += d * d; den += reference[i] * reference[i]; }
+        var err = Math.sqrt(num / den);
+      }
+    }
+    times.sort((x, y) => x - y);
+    const ms = times[times.length >> 1];
+    console.log(`${name.padEnd(18)} ${ms.toFixed(3)} ms ${(2 * n ** 3 / ms / 1e9).toFixed(1)} TFLOP/s  rel diff to ${names[0]} ${err.toExponential(2)}`);
+  }
+  process.exit(0);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
