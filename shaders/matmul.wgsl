@@ -82,6 +82,7 @@ override BK: u32 = 8u; // K-tile depth: 8 or 16
 override STAGED: bool = true;
 override VEC_A: bool = false;
 override VEC_B: bool = false;
+override UNROLL: bool = true; // K-steps written out (hardware adapters: see src/backend/webgpu/product-loops.ts)
 
 /// Quads of one buffer of a tile row: 128 elements, the widest tile side.
 const BUF_QUADS: u32 = 32u;
@@ -291,7 +292,7 @@ fn tiled(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     }
     let qa = BUF_QUADS * cur + ty;
     let qb = BUF_QUADS * cur + tx;
-    if (B_DTYPE == 0u) {
+    if (UNROLL && B_DTYPE == 0u) {
       // Written out rather than looped: NVIDIA's Vulkan compiler leaves a kk loop rolled, which
       // cost 13% at 4096³ on an H100 (tools/wgsl-probe: 32.1 vs 36.8 TFLOP/s). With packed B
       // the rolled loop was faster (29.6 vs 22.3 TFLOP/s on the 0.5B up projection).

@@ -11,7 +11,8 @@ import type { Backend } from '../../src/backend/backend.js';
 import { attentionGradScratchBytes, type AttentionArgs } from '../../src/backend/kernels.js';
 import { downloadF32, maxRelError, randomF32, testBackends } from '../helpers/backends.js';
 import { StorageScope } from '../helpers/scope.js';
-import { TILE_CANDIDATES, attentionTile, attentionTileBytes, headDimClass, setAttentionTile, setProductLoops, type AttentionPass, type AttentionTile } from '../../src/backend/webgpu/kernels/attention.js';
+import { TILE_CANDIDATES, attentionTile, attentionTileBytes, headDimClass, setAttentionTile, type AttentionPass, type AttentionTile } from '../../src/backend/webgpu/kernels/attention.js';
+import { setProductLoops } from '../../src/backend/webgpu/product-loops.js';
 import { attentionGradRef, attentionRef, type AttentionShape } from './reference.js';
 import { COMPILE_TIMEOUT } from './timeout.js';
 

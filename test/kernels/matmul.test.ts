@@ -14,6 +14,7 @@ import {
   type TunedShape,
 } from '../../src/backend/webgpu/kernels/matmul.js';
 import { MATMUL_TUNING } from '../../src/backend/webgpu/kernels/matmul-tuning.js';
+import { setProductLoops } from '../../src/backend/webgpu/product-loops.js';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits } from '../../src/tensor/dtype.js';
 import { downloadF32, maxRelError, randomF32, testBackends, upload } from '../helpers/backends.js';
 import { matmulRef } from '../helpers/reference.js';
@@ -217,6 +218,39 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
     for (const o of outs.slice(1)) expect(Buffer.from(o.buffer).equals(Buffer.from(outs[0].buffer))).toBe(true);
     gpu!.free(a);
     gpu!.free(b);
+  });
+
+  // Hardware adapters get the K-steps written out (product-loops.ts), lavapipe keeps them rolled; this
+  // runs the written-out form here: right against the reference, and the same bits as the rolled loop
+  // (the same fma chain). Few pipelines: each is a slow cold compile on lavapipe.
+  const writtenOut = [
+    ...TRANSPOSES.map(([transA, transB]) => ({ variant: '128x128k8t256' as const, transA, transB })),
+    { variant: '64x128k8t256' as const, transA: false, transB: true },
+    { variant: '128x128k16t256' as const, transA: true, transB: false },
+  ];
+  it.each(writtenOut)('$variant with its K-steps written out: transA=$transA transB=$transB', async ({ variant, transA, transB }) => {
+    const plan: MatmulPlan = { kind: 'tiled', variant, vec: true };
+    const c = { m: 132, n: 136, k: 52, transA, transB, batch: 1 };
+    const a = upload(gpu!, randomF32(c.m * c.k, 21));
+    const b = upload(gpu!, randomF32(c.k * c.n, 22));
+    const product = async (): Promise<Float32Array> => {
+      const out = gpu!.alloc(c.m * c.n * 4, 'test out');
+      matmulWithPlan(gpu!.ctx, { a, b, out, ...c, strideA: 0, strideB: 0, strideOut: 0, bDtype: 'f32' }, plan);
+      const got = await downloadF32(gpu!, out, c.m * c.n);
+      gpu!.free(out);
+      return got;
+    };
+    try {
+      const rolled = await product();
+      setProductLoops('unrolled');
+      const unrolled = await product();
+      expect(Buffer.from(unrolled.buffer).equals(Buffer.from(rolled.buffer))).toBe(true);
+      await check(gpu!, c, run(plan));
+    } finally {
+      setProductLoops('adapter');
+      gpu!.free(a);
+      gpu!.free(b);
+    }
   });
 
   // Split over k: each slice sums its depths into a partial matrix, and a reduction adds them in

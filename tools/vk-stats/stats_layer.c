@@ -9,7 +9,8 @@
 //   VK_STATS_DIR=<out> node dist/node/bench.js ...
 // Each pipeline gets one line in <out>/stats.tsv: its number, entry point, SPIR-V hash and size,
 // the workgroup size from the SPIR-V, then every statistic as name=value; the SPIR-V itself goes
-// to <out>/<hash>.spv and the representations to <out>/<n>-<exe>-<name>.txt.
+// to <out>/<hash>.spv and the representations to <out>/<n>-<exe>-<name>.txt (NVIDIA 580 offers none).
+// VK_STATS_DEBUG=1 lists the device extensions on stderr (is the capture extension offered?).
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -17,8 +17,9 @@ function mirror({ robustIdx = false, unroll = false } = {}) {
   const body = [];
   for (let r = 0; r < 4; r++) {
     const c = 'xyzw'[r];
-    body.push(`acc${r}0 = fma(vec4f(a0.${c}), b0, acc${r}0); acc${r}1 = fma(vec4f(a0.${c}), b1, acc${r}1);`);
-    body.push(`acc${r + 4}0 = fma(vec4f(a1.${c}), b0, acc${r + 4}0); acc${r + 4}1 = fma(vec4f(a1.${c}), b1, acc${r + 4}1);`);
+    const f = (acc, a, b) => `${acc} = fma(vec4f(${a}), ${b}, ${acc});`;
+    body.push(f(`acc${r}0`, `a0.${c}`, 'b0') + f(`acc${r}1`, `a0.${c}`, 'b1'));
+    body.push(f(`acc${r + 4}0`, `a1.${c}`, 'b0') + f(`acc${r + 4}1`, `a1.${c}`, 'b1'));
   }
   const stores = [];
   for (let r = 0; r < 8; r++) {
@@ -140,6 +141,7 @@ async function main() {
   const qbuf = device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
   const qread = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   let reference;
+  let err;
   console.log(`n=${n} flags=[${flags.join(' ')}] adapter=${adapter.info.vendor} ${adapter.info.description}`);
   for (const name of names) {
     const v = VARIANTS[name];
@@ -182,12 +184,12 @@ async function main() {
         if (!reference) reference = out;
         let num = 0, den = 0;
         for (let i = 0; i < out.length; i++) { const d = out[i] - reference[i]; num += d * d; den += reference[i] * reference[i]; }
-        var err = Math.sqrt(num / den);
+        err = Math.sqrt(num / den);
       }
     }
     times.sort((x, y) => x - y);
     const ms = times[times.length >> 1];
-    console.log(`${name.padEnd(18)} ${ms.toFixed(3)} ms ${(2 * n ** 3 / ms / 1e9).toFixed(1)} TFLOP/s  rel diff to ${names[0]} ${err.toExponential(2)}`);
+    console.log(`${name.padEnd(18)} ${ms.toFixed(3)} ms ${((2 * n ** 3) / ms / 1e9).toFixed(1)} TFLOP/s  rel diff to ${names[0]} ${err.toExponential(2)}`);
   }
   process.exit(0);
 }

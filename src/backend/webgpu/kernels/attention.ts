@@ -5,6 +5,7 @@ import { attentionGradScratchBytes, type AttentionArgs, type AttentionGradArgs, 
 import { checkAttentionForward, checkAttentionGrad, checkRope } from '../../args/attention.js';
 import type { GpuContext } from '../context.js';
 import { Params } from '../params.js';
+import { unrolled } from '../product-loops.js';
 
 /** One specialisation of the tiled kernels (see shaders/attention.wgsl's header). */
 export interface AttentionTile {
@@ -52,17 +53,6 @@ export const TILE_CANDIDATES: Record<AttentionPass, AttentionTile[]> = {
   dq: [t(256, 16), t(256, 16, 64, 64, 32), t(128, 16, 64, 64, 32), t(128, 8), t(128, 16, 32, 64, 32), t(128, 16, 32, 64), t(64, 16, 16, 64)],
   dkdv: [t(256, 16), t(256, 16, 64, 64, 32), t(128, 16, 64, 64, 32), t(128, 16, 32, 64), t(128, 16, 32, 64, 32), t(64, 16, 16, 64)],
 };
-
-/**
- * How the shader's product loops are compiled: per adapter (unrolled on hardware, rolled on software
- * adapters, see isSoftware), or forced either way (the tests run the hardware path on lavapipe).
- */
-export type ProductLoops = 'adapter' | 'unrolled' | 'rolled';
-let productLoops: ProductLoops = 'adapter';
-
-export function setProductLoops(mode: ProductLoops): void {
-  productLoops = mode;
-}
 
 /** The tile a pass uses for head dim d now. */
 export function attentionTile(pass: AttentionPass, d: number): AttentionTile {
@@ -126,19 +116,6 @@ function specialise(ctx: GpuContext, label: string, pass: AttentionPass, d: numb
   if (shared > limits.maxComputeWorkgroupStorageSize) throw bad(`needs ${shared} bytes of workgroup memory, the device has ${limits.maxComputeWorkgroupStorageSize}`);
   if (wg > limits.maxComputeInvocationsPerWorkgroup) throw bad(`the device allows ${limits.maxComputeInvocationsPerWorkgroup} threads per workgroup`);
   return { tile, constants: { WG: wg, TC: tc, BR: br, BC: bc, DP: dp, PAIRS: scorePairs(pass), UNROLL: unrolled(ctx) ? 1 : 0 }, defines: { DK: dk } };
-}
-
-function unrolled(ctx: GpuContext): boolean {
-  return productLoops === 'adapter' ? !isSoftware(ctx) : productLoops === 'unrolled';
-}
-
-/**
- * Software adapters (lavapipe, SwiftShader) compile the inner product loops rolled: LLVM's compile
- * time grows with the unrolled body, and there compiling, not running, dominates.
- */
-function isSoftware(ctx: GpuContext): boolean {
-  const info = ctx.device.adapterInfo as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  return info.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.vendor} ${info.architecture} ${info.description} ${info.device}`);
 }
 
 function params(a: AttentionArgs, blocks: number, dk = 0): Params {

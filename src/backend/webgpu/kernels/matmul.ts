@@ -7,6 +7,7 @@ import type { MatmulArgs, WeightDType } from '../../kernels.js';
 import { checkMatmul } from '../../args/matmul.js';
 import type { GpuContext } from '../context.js';
 import { Params } from '../params.js';
+import { unrolled } from '../product-loops.js';
 import { MATMUL_TUNING } from './matmul-tuning.js';
 import { reduce } from './basic.js';
 
@@ -226,6 +227,7 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
       STAGED: g.staged ? 1 : 0,
       VEC_A: plan.vec && vec.a ? 1 : 0,
       VEC_B: plan.vec && vec.b ? 1 : 0,
+      UNROLL: unrolled(ctx) ? 1 : 0,
     },
     bindings: [
       [a.a, 'read'],
