@@ -3,7 +3,7 @@
 // driver's internal representations (per pipeline, into VK_STATS_DIR). No profiler reaches
 // Vulkan compute on the GPU machine; this is how we see why a WGSL kernel runs as it does.
 //
-// Build and use (tools/vk-stats/run.sh does both):
+// Build (tools/vk-stats/build.sh does this) and use:
 //   cc -shared -fPIC -O2 -I<vulkan headers> stats_layer.c -o libvk_stats.so -lpthread
 //   VK_ADD_LAYER_PATH=<dir of stats_layer.json> VK_INSTANCE_LAYERS=VK_LAYER_MEDE2_stats \
 //   VK_STATS_DIR=<out> node dist/node/bench.js ...
