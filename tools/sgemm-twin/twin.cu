@@ -23,9 +23,10 @@ __device__ __forceinline__ void thread_xy(int lid, int &tx, int &ty) {
   ty = (warp / 2) * 4 + lane / 8;
 }
 
-// FENCE: a workgroup-memory fence before each barrier, as WGSL's workgroupBarrier() carries
-// (OpControlBarrier with AcquireRelease | WorkgroupMemory semantics); __syncthreads() alone has none.
-template <int BK, int MAP, bool FENCE = false>
+// FENCE: a block-scope memory fence before each barrier, as WGSL's workgroupBarrier() carries
+// (OpControlBarrier with AcquireRelease | WorkgroupMemory semantics); __syncthreads() alone has
+// none. 1: sequentially consistent (__threadfence_block), 2: acquire-release (fence.acq_rel.cta).
+template <int BK, int MAP, int FENCE = 0>
 __global__ void __launch_bounds__(256) tiled(const float *__restrict__ A, const float *__restrict__ B, float *__restrict__ C, int M, int N, int K) {
   // tile[kk][32·buf + q]: quad q of rows (A) / columns (B) 4q..4q+3 at depth kk.
   __shared__ float4 ta[BK][64];
@@ -83,7 +84,8 @@ __global__ void __launch_bounds__(256) tiled(const float *__restrict__ A, const 
       }
     }
     if (has_next) stash(cur ^ 1);
-    if (FENCE) __threadfence_block();
+    if (FENCE == 1) __threadfence_block();
+    if (FENCE == 2) asm volatile("fence.acq_rel.cta;" ::: "memory");
     __syncthreads();
   }
 #pragma unroll
@@ -147,7 +149,8 @@ int main(int argc, char **argv) {
     printf("%-14s %3d regs %6zu B smem %.3f ms %.1f TFLOP/s = %.2fx cublas, rel err %.2e\n", name, at.numRegs, at.sharedSizeBytes, ms, flop / ms / 1e9, ref / ms, sqrt(num / den));
   };
   check("mirror k8", tiled<8, 0>);
-  check("mirror k8 fence", tiled<8, 0, true>);
+  check("mirror k8 sc", tiled<8, 0, 1>);
+  check("mirror k8 acqrel", tiled<8, 0, 2>);
   check("mirror k16", tiled<16, 0>);
   check("warp4x8 k8", tiled<8, 1>);
   check("warp4x8 k16", tiled<16, 1>);
