@@ -99,6 +99,7 @@ const prodSource = readFileSync(new URL('../../shaders/matmul.wgsl', import.meta
 
 const VARIANTS = {
   prod: { kind: 'prod', code: prodSource },
+  'prod-k16': { kind: 'prod', code: prodSource, constants: { BK: 16 } },
   mirror: { kind: 'simple', code: mirror() },
   'mirror+uniform': { kind: 'simple', code: mirror(), constants: { UNIFORM_DIMS: 1 } },
   'mirror+clamp': { kind: 'simple', code: mirror({ robustIdx: true }) },
@@ -115,7 +116,11 @@ async function main() {
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   const device = await adapter.requestDevice({
     requiredFeatures: ['timestamp-query'],
-    requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+      maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
+    },
   });
   device.addEventListener('uncapturederror', (e) => console.error('webgpu error:', e.error.message));
   const bytes = n * n * 4;
@@ -152,7 +157,7 @@ async function main() {
     const pipeline = await device.createComputePipelineAsync({
       layout: 'auto',
       compute: v.kind === 'prod'
-        ? { module, entryPoint: 'tiled', constants: { TM: 8, WX: 16, WY: 16, BK: 8, STAGED: 1, VEC_A: 1, VEC_B: 1 } }
+        ? { module, entryPoint: 'tiled', constants: { TM: 8, WX: 16, WY: 16, BK: 8, STAGED: 1, VEC_A: 1, VEC_B: 1, ...v.constants } }
         : { module, entryPoint: 'main', constants: { N: n, ...v.constants } },
     });
     const entries = v.kind === 'prod'
