@@ -89,6 +89,94 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 }`;
 }
 
+/**
+ * The mirror with K-tiles of 16 (two halves of 8) and one barrier per tile, so half the barriers:
+ * `staged` halves of the next tile wait in registers during the multiply, the others are stored as
+ * soon as they arrive (0, 1 or 2 staged; 2 is the production kernel's BK 16 in this layout).
+ * Workgroup memory: 2 operands × 16 depths × 2 buffers × 32 quads × 16 B = 32 KiB.
+ */
+function mirror16({ staged = 1 } = {}) {
+  const body = [];
+  for (let r = 0; r < 4; r++) {
+    const c = 'xyzw'[r];
+    body.push(`acc${r}0 = fma(vec4f(a0.${c}), b0, acc${r}0); acc${r}1 = fma(vec4f(a0.${c}), b1, acc${r}1);`);
+    body.push(`acc${r + 4}0 = fma(vec4f(a1.${c}), b0, acc${r + 4}0); acc${r + 4}1 = fma(vec4f(a1.${c}), b1, acc${r + 4}1);`);
+  }
+  const acc = [];
+  for (let r = 0; r < 8; r++) for (let h = 0; h < 2; h++) acc.push(`acc${r}${h}`);
+  const stores = [];
+  for (let r = 0; r < 8; r++) {
+    const row = r < 4 ? `4u * ty + ${r}u` : `64u + 4u * ty + ${r - 4}u`;
+    stores.push(`c[((row0 + ${row}) * n + col0) / 4u + tx] = acc${r}0; c[((row0 + ${row}) * n + col0) / 4u + 16u + tx] = acc${r}1;`);
+  }
+  const half = (h) => `let sa${h} = a[((row0 + ar) * n + k0 + ${8 * h}u + ak) / 4u]; let sb${h} = b[((k0 + ${8 * h}u + bk) * n + col0) / 4u + bq];`;
+  const early = [0, 1].filter((h) => h >= staged);
+  const late = [0, 1].filter((h) => h < staged);
+  return /* wgsl */ `
+override N: u32 = 4096u;
+override UNIFORM_DIMS: bool = false;
+@group(0) @binding(0) var<uniform> dims: vec4u;
+@group(0) @binding(1) var<storage, read> a: array<vec4f>;
+@group(0) @binding(2) var<storage, read> b: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
+var<workgroup> ta: array<array<vec4f, 64>, 16>;
+var<workgroup> tb: array<array<vec4f, 64>, 16>;
+
+fn stash(buf: u32, h: u32, ar: u32, ak: u32, bk: u32, bq: u32, sa: vec4f, sb: vec4f) {
+  let q = 32u * buf + ar / 4u;
+  let d = 8u * h + ak;
+  ta[d][q][ar % 4u] = sa.x;
+  ta[d + 1u][q][ar % 4u] = sa.y;
+  ta[d + 2u][q][ar % 4u] = sa.z;
+  ta[d + 3u][q][ar % 4u] = sa.w;
+  tb[8u * h + bk][32u * buf + bq] = sb;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
+  let n = select(N, dims.x, UNIFORM_DIMS);
+  let tx = lid % 16u;
+  let ty = lid / 16u;
+  let row0 = wid.y * 128u;
+  let col0 = wid.x * 128u;
+  let ar = lid / 2u;
+  let ak = 4u * (lid % 2u);
+  let bk = lid / 32u;
+  let bq = lid % 32u;
+  {
+    let k0 = 0u;
+    ${half(0)} ${half(1)}
+    stash(0u, 0u, ar, ak, bk, bq, sa0, sb0);
+    stash(0u, 1u, ar, ak, bk, bq, sa1, sb1);
+  }
+  workgroupBarrier();
+  ${acc.map((v) => `var ${v} = vec4f(0.0);`).join(' ')}
+  ${late.map((h) => `var sa${h} = vec4f(0.0); var sb${h} = vec4f(0.0);`).join(' ')}
+  let tiles = n / 16u;
+  for (var t = 0u; t < tiles; t++) {
+    let cur = t & 1u;
+    let has_next = t + 1u < tiles;
+    if (has_next) {
+      let k0 = (t + 1u) * 16u;
+      ${early.map((h) => `{ ${half(h)} stash(cur ^ 1u, ${h}u, ar, ak, bk, bq, sa${h}, sb${h}); }`).join('\n      ')}
+      ${late.map((h) => half(h).replace(/let (s[ab]\d)/g, '$1')).join('\n      ')}
+    }
+    let qa = 32u * cur + ty;
+    let qb = 32u * cur + tx;
+    ${unrolled(`
+      let a0 = ta[kk][qa];
+      let a1 = ta[kk][qa + 16u];
+      let b0 = tb[kk][qb];
+      let b1 = tb[kk][qb + 16u];
+      ${body.join('\n      ')}
+    `, 16)}
+    if (has_next) { ${late.map((h) => `stash(cur ^ 1u, ${h}u, ar, ak, bk, bq, sa${h}, sb${h});`).join(' ')} }
+    workgroupBarrier();
+  }
+  ${stores.join('\n  ')}
+}`;
+}
+
 /** A loop body over kk written out for kk = 0 … depth−1, each copy in its own block with kk a literal. */
 function unrolled(body, depth = 8) {
   return Array.from({ length: depth }, (_, i) => `{ let kk = ${i}u; ${body} }`).join('\n');
@@ -104,6 +192,9 @@ const VARIANTS = {
   'mirror+uniform': { kind: 'simple', code: mirror(), constants: { UNIFORM_DIMS: 1 } },
   'mirror+clamp': { kind: 'simple', code: mirror({ robustIdx: true }) },
   'mirror+unroll': { kind: 'simple', code: mirror({ unroll: true }) },
+  'mirror16/early': { kind: 'simple', code: mirror16({ staged: 0 }) },
+  'mirror16/half': { kind: 'simple', code: mirror16({ staged: 1 }) },
+  'mirror16/staged': { kind: 'simple', code: mirror16({ staged: 2 }) },
 };
 
 let gpu;
