@@ -253,6 +253,9 @@ describe.each(backends)('elementwise kernels on $name', ({ name, backend: b }) =
 
     const ops: BinaryOp[] = ['add', 'sub', 'mul', 'div'];
     it.each(ops.flatMap((op) => EDGE_SIZES.map((n) => [op, n] as const)))('%s over %i contiguous elements', (op, n) => check(op, [n], [1], [1], n));
+    // Multiples of 4 take WebGPU's four-a-thread kernel (binary4); [2, 514] merges to 1028 contiguous.
+    it.each(ops.flatMap((op) => [4, 70_004].map((n) => [op, n] as const)))('%s over %i contiguous elements, a multiple of 4', (op, n) => check(op, [n], [1], [1], n));
+    it.each(ops)('%s over a contiguous [2, 514]', (op) => check(op, [2, 514], [514, 1], [514, 1], 11));
     it.each(ops)('%s broadcasts b over [3,4,5] (b is a [4] column vector)', (op) => check(op, [3, 4, 5], [20, 5, 1], [0, 1, 0], 5));
     it.each(ops)('%s broadcasts a scalar a', (op) => check(op, [6, 7], [0, 0], [7, 1], 6));
     it.each(ops)('%s broadcasts both: [3,1,5] op [1,4,5]', (op) => check(op, [3, 4, 5], [5, 0, 1], [0, 5, 1], 7));

@@ -48,14 +48,17 @@ function stridedParams(layout: StridedLayout, offset0: number, offset1: number):
 
 export function binary(ctx: GpuContext, a: BinaryArgs): void {
   const { label, code, layout } = checkBinary(a);
+  // Contiguous operands of one shape (strides merged to [1]) go four elements a thread.
+  const contiguous = layout.shape.length === 1 && layout.strides.every((s) => s[0] === 1);
+  const quads = contiguous && layout.n > 0 && layout.n % 4 === 0;
   ctx.dispatch({
     label,
     shader: 'basic',
-    entry: 'binary',
+    entry: quads ? 'binary4' : 'binary',
     constants: { BINARY_OP: code, RANK: layout.shape.length },
     bindings: [[a.a, 'read'], [a.b, 'read'], [a.out, 'write']],
     params: stridedParams(layout, 0, 0),
-    workgroups: ctx.grid(layout.n, 256),
+    workgroups: ctx.grid(quads ? layout.n / 4 : layout.n, 256),
   });
 }
 

@@ -9,7 +9,6 @@ import type { GpuContext } from '../context.js';
 import { Params } from '../params.js';
 import { unrolled } from '../product-loops.js';
 import { MATMUL_TUNING } from './matmul-tuning.js';
-import { reduce } from './basic.js';
 
 /**
  * One variant of the tiled kernel: wx × wy threads, each computing tm rows × 8 columns,
@@ -52,7 +51,7 @@ export const DEFAULT_TILED: TiledVariant = '128x128k8t256';
  * How one product runs. `tiled` runs a variant of the tiled kernel; `vec` reads the
  * operands as vectors wherever they are aligned (see `vectorLoads`); `splits` > 1 cuts k
  * into that many slices (see `kSlices`), each a matrix of partial sums, added in slice
- * order by a reduction (one matrix only: batch 1). `skinny` computes 4 rows × nc columns
+ * order by `sum_slices` (one matrix only: batch 1). `skinny` computes 4 rows × nc columns
  * per workgroup, splitting k over 256/nc threads per column.
  */
 export type MatmulPlan = { kind: 'tiled'; variant: TiledVariant; vec: boolean; splits?: number } | { kind: 'skinny'; nc: 4 | 8 | 32 };
@@ -211,7 +210,7 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
   if (!(Number.isInteger(splits) && splits >= 1)) throw new Error(`${label}: splits must be a positive integer, got ${splits}`);
   const { kSlice, slices } = kSlices(a.k, splits);
   if (slices > 1 && a.batch !== 1) throw new Error(`${label}: a split over k runs one matrix, got batch ${a.batch}; plan it without splits`);
-  // Split: the slices write partial matrices to scratch, stride m·n apart, and a reduction adds them in slice order.
+  // Split: the slices write partial matrices to scratch, stride m·n apart, and sum_slices adds them in slice order.
   const partial = slices > 1 ? ctx.pool.alloc(slices * a.m * a.n * 4, `${label}: k-slice partial sums`) : null;
   const vec = vectorLoads(a);
   ctx.dispatch({
@@ -240,7 +239,17 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
     workgroups: [Math.ceil(a.n / (8 * g.wx)), Math.ceil(a.m / (g.tm * g.wy)), a.batch * slices],
   });
   if (partial) {
-    reduce(ctx, { op: 'sum', x: partial, out: a.out, outer: 1, size: slices, inner: a.m * a.n });
+    ctx.dispatch({
+      label: `${label}: sum of ${slices} k-slices`,
+      shader: 'matmul',
+      entry: 'sum_slices',
+      bindings: [
+        [partial, 'read'],
+        [a.out, 'write'],
+      ],
+      params: new Params().u32(a.m, a.n, a.k, 0, 0, 0, slices, kSlice),
+      workgroups: ctx.grid(Math.ceil((a.m * a.n) / 4), 256),
+    });
     ctx.pool.release(partial);
   }
 }
