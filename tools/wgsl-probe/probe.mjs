@@ -10,32 +10,43 @@ import { create, globals } from 'webgpu';
 
 Object.assign(globalThis, globals);
 
-/** The twin's kernel: 128×128 tile, 256 threads of 8×8 outputs, K-tiles of 8, register-staged. */
-function mirror({ robustIdx = false, unroll = false } = {}) {
-  const acc = [];
-  for (let r = 0; r < 8; r++) for (let h = 0; h < 2; h++) acc.push(`acc${r}${h}`);
-  const body = [];
-  for (let r = 0; r < 4; r++) {
-    const c = 'xyzw'[r];
-    const f = (acc, a, b) => `${acc} = fma(vec4f(${a}), ${b}, ${acc});`;
-    body.push(f(`acc${r}0`, `a0.${c}`, 'b0') + f(`acc${r}1`, `a0.${c}`, 'b1'));
-    body.push(f(`acc${r + 4}0`, `a1.${c}`, 'b0') + f(`acc${r + 4}1`, `a1.${c}`, 'b1'));
-  }
-  const stores = [];
-  for (let r = 0; r < 8; r++) {
-    const row = r < 4 ? `4u * ty + ${r}u` : `64u + 4u * ty + ${r - 4}u`;
-    stores.push(`c[((row0 + ${row}) * n + col0) / 4u + tx] = acc${r}0; c[((row0 + ${row}) * n + col0) / 4u + 16u + tx] = acc${r}1;`);
-  }
-  // robustIdx: the thread's quad indices are clamped where they are computed (as the production kernel's
-  // loop-invariant indexing lets the compiler do), instead of left to the per-access clamps.
-  const q = (x) => (robustIdx ? `min(${x}, 63u)` : x);
-  return /* wgsl */ `
-override N: u32 = 4096u;
+// Pieces both mirrors share: a thread's 8×8 outputs as 16 vec4 accumulators acc{r}{h}, the fmas of
+// one K-step (a0, a1: A quads; b0, b1: B quads), and the stores of the outputs.
+const ACCS = Array.from({ length: 16 }, (_, i) => `acc${i >> 1}${i & 1}`);
+const FMAS = Array.from({ length: 4 }, (_, r) => {
+  const f = (acc, a, b) => `${acc} = fma(vec4f(${a}), ${b}, ${acc});`;
+  const c = 'xyzw'[r];
+  return f(`acc${r}0`, `a0.${c}`, 'b0') + f(`acc${r}1`, `a0.${c}`, 'b1') + f(`acc${r + 4}0`, `a1.${c}`, 'b0') + f(`acc${r + 4}1`, `a1.${c}`, 'b1');
+});
+// The bindings (side N, or read from the uniform with UNIFORM_DIMS) and each thread's indices:
+// (tx, ty) for its outputs, (ar, ak) and (bk, bq) for the A and B quads it loads.
+const BINDINGS = `override N: u32 = 4096u;
 override UNIFORM_DIMS: bool = false;
 @group(0) @binding(0) var<uniform> dims: vec4u;
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> c: array<vec4f>;`;
+const THREAD = `  let n = select(N, dims.x, UNIFORM_DIMS);
+  let tx = lid % 16u;
+  let ty = lid / 16u;
+  let row0 = wid.y * 128u;
+  let col0 = wid.x * 128u;
+  let ar = lid / 2u;
+  let ak = 4u * (lid % 2u);
+  let bk = lid / 32u;
+  let bq = lid % 32u;`;
+const STORES = Array.from({ length: 8 }, (_, r) => {
+  const row = r < 4 ? `4u * ty + ${r}u` : `64u + 4u * ty + ${r - 4}u`;
+  return `c[((row0 + ${row}) * n + col0) / 4u + tx] = acc${r}0; c[((row0 + ${row}) * n + col0) / 4u + 16u + tx] = acc${r}1;`;
+});
+
+/** The twin's kernel: 128×128 tile, 256 threads of 8×8 outputs, K-tiles of 8, register-staged. */
+function mirror({ robustIdx = false, unroll = false } = {}) {
+  // robustIdx: the thread's quad indices are clamped where they are computed (as the production kernel's
+  // loop-invariant indexing lets the compiler do), instead of left to the per-access clamps.
+  const q = (x) => (robustIdx ? `min(${x}, 63u)` : x);
+  return /* wgsl */ `
+${BINDINGS}
 var<workgroup> ta: array<array<vec4f, 64>, 8>;
 var<workgroup> tb: array<array<vec4f, 64>, 8>;
 
@@ -50,20 +61,12 @@ fn stash(buf: u32, ar: u32, ak: u32, bk: u32, bq: u32, sa: vec4f, sb: vec4f) {
 
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
-  let n = select(N, dims.x, UNIFORM_DIMS);
-  let tx = lid % 16u;
-  let ty = lid / 16u;
-  let row0 = wid.y * 128u;
-  let col0 = wid.x * 128u;
-  let ar = lid / 2u;
-  let ak = 4u * (lid % 2u);
-  let bk = lid / 32u;
-  let bq = lid % 32u;
+${THREAD}
   var sa = a[((row0 + ar) * n + ak) / 4u];
   var sb = b[(bk * n + col0) / 4u + bq];
   stash(0u, ar, ak, bk, bq, sa, sb);
   workgroupBarrier();
-  ${acc.map((v) => `var ${v} = vec4f(0.0);`).join(' ')}
+  ${ACCS.map((v) => `var ${v} = vec4f(0.0);`).join(' ')}
   let tiles = n / 8u;
   for (var t = 0u; t < tiles; t++) {
     let cur = t & 1u;
@@ -80,12 +83,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       let a1 = ta[kk][qa + 16u];
       let b0 = tb[kk][qb];
       let b1 = tb[kk][qb + 16u];
-      ${body.join('\n      ')}
+      ${FMAS.join('\n      ')}
     `)}
     if (has_next) { stash(cur ^ 1u, ar, ak, bk, bq, sa, sb); }
     workgroupBarrier();
   }
-  ${stores.join('\n  ')}
+  ${STORES.join('\n  ')}
 }`;
 }
 
@@ -96,29 +99,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
  * Workgroup memory: 2 operands × 16 depths × 2 buffers × 32 quads × 16 B = 32 KiB.
  */
 function mirror16({ staged = 1 } = {}) {
-  const body = [];
-  for (let r = 0; r < 4; r++) {
-    const c = 'xyzw'[r];
-    body.push(`acc${r}0 = fma(vec4f(a0.${c}), b0, acc${r}0); acc${r}1 = fma(vec4f(a0.${c}), b1, acc${r}1);`);
-    body.push(`acc${r + 4}0 = fma(vec4f(a1.${c}), b0, acc${r + 4}0); acc${r + 4}1 = fma(vec4f(a1.${c}), b1, acc${r + 4}1);`);
-  }
-  const acc = [];
-  for (let r = 0; r < 8; r++) for (let h = 0; h < 2; h++) acc.push(`acc${r}${h}`);
-  const stores = [];
-  for (let r = 0; r < 8; r++) {
-    const row = r < 4 ? `4u * ty + ${r}u` : `64u + 4u * ty + ${r - 4}u`;
-    stores.push(`c[((row0 + ${row}) * n + col0) / 4u + tx] = acc${r}0; c[((row0 + ${row}) * n + col0) / 4u + 16u + tx] = acc${r}1;`);
-  }
   const half = (h) => `let sa${h} = a[((row0 + ar) * n + k0 + ${8 * h}u + ak) / 4u]; let sb${h} = b[((k0 + ${8 * h}u + bk) * n + col0) / 4u + bq];`;
   const early = [0, 1].filter((h) => h >= staged);
   const late = [0, 1].filter((h) => h < staged);
   return /* wgsl */ `
-override N: u32 = 4096u;
-override UNIFORM_DIMS: bool = false;
-@group(0) @binding(0) var<uniform> dims: vec4u;
-@group(0) @binding(1) var<storage, read> a: array<vec4f>;
-@group(0) @binding(2) var<storage, read> b: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
+${BINDINGS}
 var<workgroup> ta: array<array<vec4f, 64>, 16>;
 var<workgroup> tb: array<array<vec4f, 64>, 16>;
 
@@ -134,15 +119,7 @@ fn stash(buf: u32, h: u32, ar: u32, ak: u32, bk: u32, bq: u32, sa: vec4f, sb: ve
 
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
-  let n = select(N, dims.x, UNIFORM_DIMS);
-  let tx = lid % 16u;
-  let ty = lid / 16u;
-  let row0 = wid.y * 128u;
-  let col0 = wid.x * 128u;
-  let ar = lid / 2u;
-  let ak = 4u * (lid % 2u);
-  let bk = lid / 32u;
-  let bq = lid % 32u;
+${THREAD}
   {
     let k0 = 0u;
     ${half(0)} ${half(1)}
@@ -150,7 +127,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     stash(0u, 1u, ar, ak, bk, bq, sa1, sb1);
   }
   workgroupBarrier();
-  ${acc.map((v) => `var ${v} = vec4f(0.0);`).join(' ')}
+  ${ACCS.map((v) => `var ${v} = vec4f(0.0);`).join(' ')}
   ${late.map((h) => `var sa${h} = vec4f(0.0); var sb${h} = vec4f(0.0);`).join(' ')}
   let tiles = n / 16u;
   for (var t = 0u; t < tiles; t++) {
@@ -168,12 +145,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       let a1 = ta[kk][qa + 16u];
       let b0 = tb[kk][qb];
       let b1 = tb[kk][qb + 16u];
-      ${body.join('\n      ')}
+      ${FMAS.join('\n      ')}
     `, 16)}
     if (has_next) { ${late.map((h) => `stash(cur ^ 1u, ${h}u, ar, ak, bk, bq, sa${h}, sb${h});`).join(' ')} }
     workgroupBarrier();
   }
-  ${stores.join('\n  ')}
+  ${STORES.join('\n  ')}
 }`;
 }
 
