@@ -213,6 +213,8 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
   // Split: the slices write partial matrices to scratch, stride m·n apart, and sum_slices adds them in slice order.
   const partial = slices > 1 ? ctx.pool.alloc(slices * a.m * a.n * 4, `${label}: k-slice partial sums`) : null;
   const vec = vectorLoads(a);
+  // sum_slices reads m, n and splits from the same parameters.
+  const params = new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, slices > 1 ? a.m * a.n : a.strideOut, slices, kSlice);
   ctx.dispatch({
     label,
     shader: 'matmul',
@@ -235,7 +237,7 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
       [a.a, 'read'],
       [a.b, 'read'],
     ],
-    params: new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, slices > 1 ? a.m * a.n : a.strideOut, slices, kSlice),
+    params,
     workgroups: [Math.ceil(a.n / (8 * g.wx)), Math.ceil(a.m / (g.tm * g.wy)), a.batch * slices],
   });
   if (partial) {
@@ -247,7 +249,7 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
         [partial, 'read'],
         [a.out, 'write'],
       ],
-      params: new Params().u32(a.m, a.n, a.k, 0, 0, 0, slices, kSlice),
+      params,
       workgroups: ctx.grid(Math.ceil((a.m * a.n) / 4), 256),
     });
     ctx.pool.release(partial);
