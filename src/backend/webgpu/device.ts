@@ -16,6 +16,11 @@ const LIMITS = [
 
 const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software|warp|basic render/i;
 
+/** Whether an adapter renders in software (a CPU rasteriser: lavapipe, SwiftShader, WARP). */
+export function isSoftwareAdapter(info: GPUAdapterInfo): boolean {
+  return (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true || SOFTWARE.test(`${info.vendor} ${info.architecture} ${info.description} ${info.device}`);
+}
+
 export interface AcquiredDevice {
   adapter: GPUAdapter;
   device: GPUDevice;
@@ -42,7 +47,7 @@ export async function acquireDevice(gpu: GPU, powerPreference: GPUPowerPreferenc
     info: {
       kind: 'webgpu',
       description,
-      software: (a as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true || SOFTWARE.test(`${a.vendor} ${a.architecture} ${a.description} ${a.device}`),
+      software: isSoftwareAdapter(a),
       features: [...device.features].sort(),
       limits,
     },

@@ -1,8 +1,9 @@
 // Whether kernels write their inner product loops out (unrolled) or keep them rolled. NVIDIA's
 // Vulkan compiler does not unroll them itself, so hardware adapters get them written out; software
-// adapters (lavapipe, SwiftShader) keep them rolled, since LLVM's compile time grows with the
-// unrolled body and there compiling, not running, dominates.
+// adapters (lavapipe, SwiftShader, WARP) keep them rolled, since their compile time (LLVM's, for the
+// first two) grows with the unrolled body and there compiling, not running, dominates.
 import type { GpuContext } from './context.js';
+import { isSoftwareAdapter } from './device.js';
 
 /** Per adapter (see above), or forced either way (the tests run the hardware path on lavapipe). */
 export type ProductLoops = 'adapter' | 'unrolled' | 'rolled';
@@ -14,10 +15,5 @@ export function setProductLoops(mode: ProductLoops): void {
 
 /** Whether kernels dispatched on `ctx` now write their product loops out. */
 export function unrolled(ctx: GpuContext): boolean {
-  return productLoops === 'adapter' ? !isSoftware(ctx) : productLoops === 'unrolled';
-}
-
-function isSoftware(ctx: GpuContext): boolean {
-  const info = ctx.device.adapterInfo as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  return info.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.vendor} ${info.architecture} ${info.description} ${info.device}`);
+  return productLoops === 'adapter' ? !isSoftwareAdapter(ctx.device.adapterInfo) : productLoops === 'unrolled';
 }
