@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend/backend.js';
 import type { MatmulArgs, WeightDType } from '../../src/backend/kernels.js';
+import type { Storage } from '../../src/backend/storage.js';
 import type { WebGpuBackend } from '../../src/backend/webgpu/backend.js';
 import {
   DEFAULT_TILED,
@@ -204,17 +205,21 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
   ]);
   it.each(packed)('$name: $bDtype B $m×$n×$k transB=$transB', ({ name: _, plan, ...c }) => check(gpu!, c, run(plan)));
 
+  /** One f32 product of uploaded operands by `plan`, downloaded, for bit-for-bit comparisons. */
+  async function product(plan: MatmulPlan, a: Storage, b: Storage, c: { m: number; n: number; k: number; transA: boolean; transB: boolean }): Promise<Float32Array> {
+    const out = gpu!.alloc(c.m * c.n * 4, 'test out');
+    matmulWithPlan(gpu!.ctx, { a, b, out, ...c, batch: 1, strideA: 0, strideB: 0, strideOut: 0, bDtype: 'f32' }, plan);
+    const got = await downloadF32(gpu!, out, c.m * c.n);
+    gpu!.free(out);
+    return got;
+  }
+
   it('tiled variants agree bit for bit, with and without vector loads (one fma chain per output, in k order)', async () => {
-    const [m, n, k] = [140, 136, 44];
-    const a = upload(gpu!, randomF32(m * k, 11));
-    const b = upload(gpu!, randomF32(k * n, 12));
+    const c = { m: 140, n: 136, k: 44, transA: false, transB: true };
+    const a = upload(gpu!, randomF32(c.m * c.k, 11));
+    const b = upload(gpu!, randomF32(c.k * c.n, 12));
     const outs: Float32Array[] = [];
-    for (const plan of [...tiled, ...variants.map((variant): MatmulPlan => ({ kind: 'tiled', variant, vec: false }))]) {
-      const out = gpu!.alloc(m * n * 4, 'test out');
-      matmulWithPlan(gpu!.ctx, { a, b, out, batch: 1, m, n, k, transA: false, transB: true, strideA: 0, strideB: 0, strideOut: 0, bDtype: 'f32' }, plan);
-      outs.push(await downloadF32(gpu!, out, m * n));
-      gpu!.free(out);
-    }
+    for (const plan of [...tiled, ...variants.map((variant): MatmulPlan => ({ kind: 'tiled', variant, vec: false }))]) outs.push(await product(plan, a, b, c));
     for (const o of outs.slice(1)) expect(Buffer.from(o.buffer).equals(Buffer.from(outs[0].buffer))).toBe(true);
     gpu!.free(a);
     gpu!.free(b);
@@ -233,17 +238,10 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
     const c = { m: 132, n: 136, k: 52, transA, transB, batch: 1 };
     const a = upload(gpu!, randomF32(c.m * c.k, 21));
     const b = upload(gpu!, randomF32(c.k * c.n, 22));
-    const product = async (): Promise<Float32Array> => {
-      const out = gpu!.alloc(c.m * c.n * 4, 'test out');
-      matmulWithPlan(gpu!.ctx, { a, b, out, ...c, strideA: 0, strideB: 0, strideOut: 0, bDtype: 'f32' }, plan);
-      const got = await downloadF32(gpu!, out, c.m * c.n);
-      gpu!.free(out);
-      return got;
-    };
     try {
-      const rolled = await product();
+      const rolled = await product(plan, a, b, c);
       setProductLoops('unrolled');
-      const unrolled = await product();
+      const unrolled = await product(plan, a, b, c);
       expect(Buffer.from(unrolled.buffer).equals(Buffer.from(rolled.buffer))).toBe(true);
       await check(gpu!, c, run(plan));
     } finally {
@@ -253,7 +251,7 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
     }
   });
 
-  // Split over k: each slice sums its depths into a partial matrix, and a reduction adds them in
+  // Split over k: each slice sums its depths into a partial matrix, and sum_slices adds them in
   // slice order. Slices of 48 (k 100: 48, 48, 4, so the last one is a K tail) and of 16 (k 33: two
   // full and a 1-deep tail), edge and inner tiles, every layout, a packed B.
   const split: MatmulPlan[] = [
