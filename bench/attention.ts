@@ -9,7 +9,18 @@
 import type { Backend } from '../src/backend/backend.js';
 import { attentionGradScratchBytes, type AttentionArgs, type AttentionGradArgs } from '../src/backend/kernels.js';
 import type { Storage } from '../src/backend/storage.js';
-import { TILE_CANDIDATES, attentionTile, setAttentionTile, type AttentionPass, type AttentionTile, type HeadDimClass } from '../src/backend/webgpu/kernels/attention.js';
+import {
+  TILE_CANDIDATES,
+  attentionTile,
+  setAttentionTile,
+  setStoredScoresBudget,
+  storedScoreLayout,
+  causalSquare,
+  DEFAULT_STORED_SCORES_BUDGET,
+  type AttentionPass,
+  type AttentionTile,
+  type HeadDimClass,
+} from '../src/backend/webgpu/kernels/attention.js';
 import { Rng } from '../src/util/rng.js';
 import type { Row, SuiteOutput } from './suite.js';
 import { DEFAULT_TIMING, timeRuns, timerKind, type TimingOptions } from './timing.js';
@@ -229,6 +240,25 @@ async function tuneTiles(backend: Backend, p: Problem, dClass: HeadDimClass, tim
   return rows;
 }
 
+/** Stored-dS budgets the backward is timed with on the tuned shapes (0: dQ recomputes S and dP). */
+const DS_BUDGETS_MIB = [0, 128, 256, 512, 1024];
+
+/** Times the backward alone (after one forward) with each stored-dS budget. */
+async function timeScoreBudgets(backend: Backend, p: Problem, timing: TimingOptions): Promise<Row[]> {
+  const rows: Row[] = [];
+  const headMib = storedScoreLayout(p.args, causalSquare(p.args)).headBytes / 2 ** 20;
+  backend.attention(p.args);
+  for (const mib of DS_BUDGETS_MIB) {
+    setStoredScoresBudget(mib * 2 ** 20);
+    const group = Math.min(p.args.hq, Math.floor(mib / headMib));
+    const ms = (await timeRuns(backend, () => backend.attentionGrad(p.args), timing)).seconds * 1e3;
+    rows.push({ shape: `dS budget (${p.shape.name})`, budget_mib: mib, head_groups: group > 0 ? Math.ceil(p.args.hq / group) : 0, bwd_ms: ms });
+    console.log(`  ${JSON.stringify(rows[rows.length - 1])}`);
+  }
+  setStoredScoresBudget(DEFAULT_STORED_SCORES_BUDGET);
+  return rows;
+}
+
 export async function attentionSuite(backend: Backend): Promise<SuiteOutput> {
   const gpu = backend.info.kind === 'webgpu' && !backend.info.software;
   const shapes = gpu ? GPU_SHAPES : WASM_SHAPES;
@@ -238,6 +268,7 @@ export async function attentionSuite(backend: Backend): Promise<SuiteOutput> {
     for (const [name, dClass] of TUNED) {
       const p = problem(backend, shapes.find((s) => s.name === name)!);
       rows.push(...(await tuneTiles(backend, p, dClass, timing)));
+      rows.push(...(await timeScoreBudgets(backend, p, timing)));
       p.free();
     }
   for (const shape of shapes) {

@@ -10,6 +10,10 @@
 //   attn_bwd_dkdv     P = exp(S − lse), dS = P ⊙ (dO·Vᵀ − δ); dV = Pᵀ·dO, dK = scale·dSᵀ·Q
 //                     (one key block of one query head per workgroup, loop over query blocks)
 //   attn_bwd_dq       dQ = scale·dS·K                                  (one query block per workgroup)
+//                     with S and dP recomputed, or
+//   attn_bwd_dq_ds    dQ = scale·dS·K from the dS tiles attn_bwd_dkdv stored (STORE_DS): the backward
+//                     then runs 5 block products instead of 7, at the cost of a dS buffer per query
+//                     head (the host bounds it by running the heads in groups).
 //   attn_bwd_reduce_kv  gk, gv = Σ over the query heads of each kv head of the per-head dK, dV
 // No [Tq × Tk] matrix reaches global memory and nothing is accumulated with atomics, so the
 // backward is deterministic: every sum runs in a fixed order.
@@ -43,6 +47,7 @@ override CO: u32 = DP / (4u * TC);     // head-dim quads per thread
 const DK: u32 = 16u;                   // head dims per transposed staging step, rows per natural one (= P.steps); the host defines 16 or 32
 override PAIRS: u32 = 1u;              // operand pairs staged at once for scores (2 in the backward: S and dP)
 override UNROLL: bool = true;          // product loops with a constant trip count (see score_step)
+override STORE_DS: bool = false;       // attn_bwd_dkdv also writes dS for attn_bwd_dq_ds
 // Register tiles are sized for the largest configuration the host picks (RM·CO ≤ 32, RM·CS ≤ 16,
 // RQ ≤ 2); after specialisation the unused entries are dead. Accumulators are zeroed with explicit
 // constructors: a loop-scoped `var` without one was not re-zeroed per iteration on lavapipe.
@@ -73,6 +78,9 @@ struct AttnParams {
   lse_empty: f32,                                // +∞ for rows that see no key (no literal in WGSL)
   partial_at: u32,                               // word offset of the per-head dK/dV partials in work
   steps: u32,                                    // DK, as a runtime value for rolled loops
+  head0: u32,                                    // first query head of the dispatch (wid.y = head − head0)
+  ds_slot: u32,                                  // stored dS: floats per (head − head0, sequence) slot,
+  ds_cols: u32,                                  // keys per row (dense slots), or 0: causal triangle
 }
 @group(0) @binding(0) var<uniform> P: AttnParams;
 
@@ -401,12 +409,29 @@ fn attn_bwd_prep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   }
 }
 
-// dkdv: rows are the BR keys of the block, columns the queries. Writes this query head's dK, dV.
+// Stored dS, written by dkdv and read by dq_ds, as [query][key] per (dispatch head hl, sequence s)
+// slot. Dense slots (ds_cols > 0) hold every row ds_cols keys long (padded to 64). Where every
+// sequence is causal with as many queries as keys, row i of super-block qb = i / 64 sees keys below
+// (qb + 1)·64 only, so the slot holds just those: super-block qb starts at 64·64·qb(qb + 1)/2.
+// Every tile's br and bc divide 64, so no block a pass touches crosses a row's end.
+@group(0) @binding(6) var<storage, read_write> ds_out: array<vec4f>;
+@group(0) @binding(7) var<storage, read> ds_in: array<vec4f>;
+
+/** vec4 index of the first key of local query row i of sequence s in head hl's stored dS. */
+fn ds_row(hl: u32, s: u32, i: u32) -> u32 {
+  let slot = (hl * P.n_seq + s) * P.ds_slot;
+  if (P.ds_cols > 0u) { return (slot + i * P.ds_cols) / 4u; }
+  let qb = i / 64u;
+  return (slot + 2048u * qb * (qb + 1u) + (i % 64u) * (qb + 1u) * 64u) / 4u;
+}
+
+// dkdv: rows are the BR keys of the block, columns the queries. Writes this query head's dK, dV
+// (and with STORE_DS its dS, as [query][key]).
 @compute @workgroup_size(WG)
 fn attn_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let s = wid.x / P.blocks;
   let c0 = (wid.x % P.blocks) * BR;  // first key of the block; early keys (most queries) start first
-  let h = wid.y;
+  let h = P.head0 + wid.y;
   let hk = h / (P.hq / P.hkv);
   let info = load_seq(s, lid);
   let q0 = info.x; let lq = info.y; let k0 = info.z; let lk = info.w;
@@ -452,6 +477,12 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
           sc[r * CS + c][e] = p;
           dp[r * CS + c][e] = p * (dp[r * CS + c][e] - delta);
           col[r] = p;
+        }
+        if (STORE_DS && i < lq) {
+          let row = ds_row(wid.y, s, i) + (c0 + tr * RM) / 4u;
+          for (var x = 0u; x < RQ; x++) {
+            ds_out[row + x] = vec4f(dp[4u * x * CS + c][e], dp[(4u * x + 1u) * CS + c][e], dp[(4u * x + 2u) * CS + c][e], dp[(4u * x + 3u) * CS + c][e]);
+          }
         }
         put_column((tc + TC * c) * 4u + e, tr, col);
       }
@@ -564,14 +595,83 @@ fn attn_bwd_dq(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
       mm_values(&acc, jc, tr, tc);
     }
   }
+  put_dq(&acc, q0, r0, lq, h, tr, tc);
+}
+
+/** gq rows r0 + tr·RM + r (those below lq) of head h = scale·acc. */
+fn put_dq(acc: ptr<function, array<vec4f, MAX_O>>, q0: u32, r0: u32, lq: u32, h: u32, tr: u32, tc: u32) {
   for (var r = 0u; r < RM; r++) {
     let i = r0 + tr * RM + r;
     if (i >= lq) { continue; }
     for (var c = 0u; c < CO; c++) {
       let dq = (tc + TC * c) * 4u;
-      if (dq < P.d) { gq[at4(q0 + i, P.hq, h, dq)] = acc[r * CO + c] * P.scale; }
+      if (dq < P.d) { gq[at4(q0 + i, P.hq, h, dq)] = (*acc)[r * CO + c] * P.scale; }
     }
   }
+}
+
+// dq_ds: dQ = scale·dS·K with dS read from the tiles dkdv stored. The block's dS tile goes to pbuf
+// as [row quad][key] (4 × 4 blocks transposed in registers, like put_t); pairs a query does not see
+// read 0, since dkdv writes only the query blocks each key block visits.
+fn fetch_ds(hl: u32, s: u32, r0: u32, j0: u32, lq: u32, lk: u32, full: bool, lid: u32) -> Items {
+  var x = Items();
+  for (var k = 0u; k < MAX_IT; k++) {
+    let p = lid + k * WG;
+    if (p >= BR / 4u * (BC / 4u)) { break; }
+    let rq = p / (BC / 4u);
+    let jq = (p % (BC / 4u)) * 4u;
+    for (var e = 0u; e < 4u; e++) {
+      let i = r0 + rq * 4u + e;
+      if (i >= lq) { continue; }
+      let y = ds_in[ds_row(hl, s, i) + (j0 + jq) / 4u];
+      for (var c = 0u; c < 4u; c++) { x[k][e][c] = select(0.0, y[c], full || visible(i, j0 + jq + c, lq, lk)); }
+    }
+  }
+  return x;
+}
+
+fn put_ds(lid: u32, x: Items) {
+  for (var k = 0u; k < MAX_IT; k++) {
+    let p = lid + k * WG;
+    if (p >= BR / 4u * (BC / 4u)) { break; }
+    let rq = p / (BC / 4u);
+    let jq = (p % (BC / 4u)) * 4u;
+    for (var c = 0u; c < 4u; c++) {
+      let j = jq + c;
+      sh[PB + rq * NCH + j / DK][j % DK] = vec4f(x[k][0][c], x[k][1][c], x[k][2][c], x[k][3][c]);
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn attn_bwd_dq_ds(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let s = wid.x / P.blocks;
+  let blk = P.blocks - 1u - wid.x % P.blocks;
+  let h = P.head0 + wid.y;
+  let hk = h / (P.hq / P.hkv);
+  let info = load_seq(s, lid);
+  let q0 = info.x; let lq = info.y; let k0 = info.z; let lk = info.w;
+  let r0 = blk * BR;
+  if (r0 >= lq) { return; }
+  let kend = keys_seen(r0 + min(BR, lq - r0), lq, lk);
+  let tr = lid / TC;
+  let tc = lid % TC;
+
+  var acc = array<vec4f, MAX_O>();
+  for (var j0 = 0u; j0 < kend; j0 += BC) {
+    let xs = fetch_ds(wid.y, s, r0, j0, lq, lk, all_visible(r0, BR, j0, BC, lq, lk), lid);
+    workgroupBarrier();  // the last block's products have read pbuf
+    put_ds(lid, xs);
+    let jn = min(BC, kend - j0);
+    for (var jc = 0u; jc < jn; jc += DK) {
+      let xn = fetch_n(SRC_K, k0 + j0 + jc, min(DK, lk - (j0 + jc)), P.hkv, hk, lid);
+      workgroupBarrier();  // loads above are in flight while the last product finishes
+      put_n(lid, xn);
+      workgroupBarrier();
+      mm_values(&acc, jc, tr, tc);
+    }
+  }
+  put_dq(&acc, q0, r0, lq, h, tr, tc);
 }
 
 // reduce_kv: one thread per (key row, kv head, dim quad) of the key rows the sequences cover.

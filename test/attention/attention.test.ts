@@ -11,7 +11,18 @@ import type { Backend } from '../../src/backend/backend.js';
 import { attentionGradScratchBytes, type AttentionArgs } from '../../src/backend/kernels.js';
 import { downloadF32, maxRelError, randomF32, testBackends } from '../helpers/backends.js';
 import { StorageScope } from '../helpers/scope.js';
-import { TILE_CANDIDATES, attentionTile, attentionTileBytes, headDimClass, setAttentionTile, type AttentionPass, type AttentionTile } from '../../src/backend/webgpu/kernels/attention.js';
+import {
+  TILE_CANDIDATES,
+  attentionTile,
+  attentionTileBytes,
+  headDimClass,
+  setAttentionTile,
+  setStoredScoresBudget,
+  storedScoreLayout,
+  DEFAULT_STORED_SCORES_BUDGET,
+  type AttentionPass,
+  type AttentionTile,
+} from '../../src/backend/webgpu/kernels/attention.js';
 import { setProductLoops } from '../../src/backend/webgpu/product-loops.js';
 import { attentionGradRef, attentionRef, type AttentionShape } from './reference.js';
 import { COMPILE_TIMEOUT } from './timeout.js';
@@ -42,6 +53,8 @@ function shapeOf(c: Case): AttentionShape {
   return { tq: cuQ[cuQ.length - 1], tk: cuK[cuK.length - 1], hq: c.hq, hkv: c.hkv, d: c.d, cuQ, cuK, causal: c.causal, scale: 1 / Math.sqrt(c.d) };
 }
 
+const sameBoundaries = (s: AttentionShape): boolean => s.cuQ.length === s.cuK.length && s.cuQ.every((c, i) => c === s.cuK[i]);
+
 interface Result {
   out: Float32Array;
   lse: Float32Array;
@@ -55,14 +68,16 @@ async function run(backend: Backend, s: AttentionShape, q: Float32Array, k: Floa
   const sc = new StorageScope(backend);
   const nSeq = s.cuQ.length - 1;
   const lens = (cu: number[]) => cu.slice(1).map((x, i) => x - cu[i]);
+  const cuQ = sc.input(Int32Array.from(s.cuQ));
   const args: AttentionArgs = {
     q: sc.input(q),
     k: sc.input(k),
     v: sc.input(v),
     out: sc.output(s.tq * s.hq * s.d),
     lse: sc.output(s.hq * s.tq),
-    cuSeqlensQ: sc.input(Int32Array.from(s.cuQ)),
-    cuSeqlensK: sc.input(Int32Array.from(s.cuK)),
+    cuSeqlensQ: cuQ,
+    // Equal boundaries share one storage, as ops.attention passes them (the backward's causal-square case).
+    cuSeqlensK: sameBoundaries(s) ? cuQ : sc.input(Int32Array.from(s.cuK)),
     nSeq,
     maxSeqlenQ: Math.max(0, ...lens(s.cuQ)),
     maxSeqlenK: Math.max(0, ...lens(s.cuK)),
@@ -252,6 +267,32 @@ describe.runIf(gpu)('attention tile candidates on webgpu', COMPILE_TIMEOUT, () =
     } finally {
       setProductLoops('adapter');
       passes.forEach((p, i) => setAttentionTile(p, headDimClass(c.d), shipped[i]));
+    }
+  });
+
+  // dQ either reads the dS that the dK/dV pass stored (in groups of heads that fit the budget) or
+  // recomputes S and dP; both sum the same products in the same order, so the bits agree.
+  const STORED_CASES: Case[] = [CASES[3], CASES[4], CASES[7], CASES[13], { ...TILE_CASES[0], hq: 4, hkv: 2 }];
+  it.each(STORED_CASES)('dQ from stored dS, in head groups, and recomputed: the same bits ($name)', async (c) => {
+    const s = shapeOf(c);
+    const x = inputs(s, 9);
+    const maxLen = (cu: number[]) => Math.max(...cu.slice(1).map((v, i) => v - cu[i]));
+    const headBytes = storedScoreLayout({ nSeq: s.cuQ.length - 1, maxSeqlenQ: maxLen(s.cuQ), maxSeqlenK: maxLen(s.cuK) }, s.causal && sameBoundaries(s)).headBytes;
+    const runWith = async (budget: number) => {
+      setStoredScoresBudget(budget);
+      try {
+        return await run(gpu!, s, x.q, x.k, x.v, x.gOut);
+      } finally {
+        setStoredScoresBudget(DEFAULT_STORED_SCORES_BUDGET);
+      }
+    };
+    const recomputed = await runWith(headBytes - 4);
+    const grads = attentionGradRef(s, x.q, x.k, x.v, x.gOut);
+    expect(gradError(recomputed.gq, grads.gq), 'recomputed gq').toBeLessThanOrEqual(GRAD_TOL);
+    for (const heads of [1, c.hq]) {
+      const stored = await runWith(heads * headBytes);
+      for (const key of ['gq', 'gk', 'gv'] as const)
+        expect(Buffer.from(stored[key].buffer).equals(Buffer.from(recomputed[key].buffer)), `${key}, ${heads} heads a group`).toBe(true);
     }
   });
 

@@ -39,7 +39,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions):
   const rt = q.rt;
   const lens = (c: number[]) => Math.max(0, ...c.slice(1).map((e, i) => e - c[i]));
   const cuQt = rt.tensor(cuQ, [cuQ.length], 'i32');
-  const cuKt = rt.tensor(cuK, [cuK.length], 'i32');
+  // One storage for equal boundaries tells the kernel that every sequence has Lq = Lk.
+  const cuKt = cuK.every((c, i) => c === cuQ[i]) ? cuQt : rt.tensor(cuK, [cuK.length], 'i32');
   const out = rt.empty([tq, hq, d], 'f32', 'attention');
   const lse = rt.empty([hq, tq], 'f32', 'attention lse');
   const args = {

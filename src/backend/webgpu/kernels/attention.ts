@@ -1,9 +1,12 @@
 // Attention and rotary embeddings on WebGPU (shaders/attention.wgsl, shaders/rope.wgsl).
-// The forward is one dispatch; the backward is four (row statistics, dK/dV per query head,
-// dQ, the sum of dK/dV over each kv head's query heads), all recorded into the same pass.
+// The forward is one dispatch. The backward: row statistics; dK/dV per query head, storing dS;
+// dQ from the stored dS; the sum of dK/dV over each kv head's query heads. Stored dS costs
+// [Lq × Lk] floats per query head, so the heads run in groups whose dS fits a fixed budget; where
+// one head's does not, dQ recomputes S and dP instead (7 block products rather than 5, same bits).
 import { attentionGradScratchBytes, type AttentionArgs, type AttentionGradArgs, type RopeArgs } from '../../kernels.js';
 import { checkAttentionForward, checkAttentionGrad, checkRope } from '../../args/attention.js';
-import type { GpuContext } from '../context.js';
+import type { Storage } from '../../storage.js';
+import type { Dispatch, GpuContext } from '../context.js';
 import { Params } from '../params.js';
 import { unrolled } from '../product-loops.js';
 
@@ -40,7 +43,7 @@ const t = (wg: number, tc: number, br = 64, bc = 64, dk = 16): AttentionTile => 
 // (32 KiB: lavapipe, most browsers).
 const TILES: Record<AttentionPass, Record<HeadDimClass, AttentionTile>> = {
   fwd: { 32: t(128, 8), 64: t(256, 16, 64, 64, 32), 96: t(128, 8), 128: t(256, 16, 64, 64, 32) },
-  dq: { 32: t(128, 8), 64: t(128, 16, 32, 64), 96: t(128, 8), 128: t(256, 16, 64, 64, 32) },
+  dq: { 32: t(128, 8), 64: t(128, 16, 32, 64), 96: t(128, 8), 128: t(128, 16, 32, 64) },
   dkdv: { 32: t(128, 8), 64: t(128, 16, 32, 64), 96: t(128, 8), 128: t(256, 16, 64, 64, 32) },
 };
 
@@ -112,18 +115,59 @@ function specialise(ctx: GpuContext, label: string, pass: AttentionPass, d: numb
   // Staging items per thread the shader holds in registers (MAX_IT, MAX_N there).
   if ((Math.max(br, bc) / 4) * (dk / 4) > MAX_IT * wg) throw bad(`a transposed staging step needs more than ${MAX_IT} items per thread`);
   if ((dk * dp) / 4 > MAX_N * wg) throw bad(`a natural staging step needs more than ${MAX_N} items per thread`);
+  if (pass === 'dq' && (br / 4) * (bc / 4) > MAX_IT * wg) throw bad(`staging a stored dS block needs more than ${MAX_IT} items per thread`);
   const shared = attentionTileBytes(pass, tile, d);
   if (shared > limits.maxComputeWorkgroupStorageSize) throw bad(`needs ${shared} bytes of workgroup memory, the device has ${limits.maxComputeWorkgroupStorageSize}`);
   if (wg > limits.maxComputeInvocationsPerWorkgroup) throw bad(`the device allows ${limits.maxComputeInvocationsPerWorkgroup} threads per workgroup`);
   return { tile, constants: { WG: wg, TC: tc, BR: br, BC: bc, DP: dp, PAIRS: scorePairs(pass), UNROLL: unrolled(ctx) ? 1 : 0 }, defines: { DK: dk } };
 }
 
-function params(a: AttentionArgs, blocks: number, dk = 0): Params {
+/**
+ * Stored dS per query head: a slot per sequence, [query][key] (see ds_row in the shader). Dense slots
+ * pad rows and columns to 64; where the backward is causal and every sequence has as many queries as
+ * keys (one cu_seqlens storage for both) a slot keeps only the 64-row super-blocks' visible keys.
+ */
+export interface ScoreLayout {
+  /** Floats per (head, sequence) slot. */
+  slot: number;
+  /** Keys per row of a dense slot, 0 for the causal triangle. */
+  cols: number;
+  headBytes: number;
+}
+
+export function storedScoreLayout(a: Pick<AttentionArgs, 'nSeq' | 'maxSeqlenQ' | 'maxSeqlenK'>, triangle: boolean): ScoreLayout {
+  const blocks = Math.ceil(a.maxSeqlenQ / 64);
+  const cols = triangle ? 0 : Math.ceil(a.maxSeqlenK / 64) * 64;
+  const slot = triangle ? (64 * 64 * blocks * (blocks + 1)) / 2 : blocks * 64 * cols;
+  return { slot, cols, headBytes: a.nSeq * slot * 4 };
+}
+
+/** Causal, and one boundaries storage for queries and keys: every sequence has Lq = Lk. */
+export const causalSquare = (a: AttentionArgs): boolean => a.causal && a.cuSeqlensQ === a.cuSeqlensK;
+
+/**
+ * Bytes of stored dS the backward may hold at once (default 1 GiB; the adapter's binding limit
+ * caps it). 0 recomputes dQ's scores always. The result is the same bits either way.
+ */
+export const DEFAULT_STORED_SCORES_BUDGET = 2 ** 30;
+let storedScoresBudget = DEFAULT_STORED_SCORES_BUDGET;
+export function setStoredScoresBudget(bytes: number): void {
+  if (!(bytes >= 0)) throw new Error(`setStoredScoresBudget: bytes must be ≥ 0, got ${bytes}`);
+  storedScoresBudget = bytes;
+}
+
+/** Query heads per group of the stored-dS backward, or 0 where one head's dS exceeds the budget. */
+function headsPerGroup(ctx: GpuContext, a: AttentionArgs, layout: ScoreLayout): number {
+  const budget = Math.min(storedScoresBudget, ctx.device.limits.maxStorageBufferBindingSize, ctx.device.limits.maxBufferSize);
+  return Math.min(a.hq, Math.floor(budget / layout.headBytes));
+}
+
+function params(a: AttentionArgs, blocks: number, dk = 0, head0 = 0, ds: ScoreLayout = { slot: 0, cols: 0, headBytes: 0 }): Params {
   const partialAt = attentionGradScratchBytes({ ...a, tk: 0 }) / 4;
   return new Params()
     .u32(a.hq, a.hkv, a.d, a.nSeq, a.tq, a.tk, blocks, a.causal ? 1 : 0)
     .f32(a.scale * Math.LOG2E, a.scale, Infinity)
-    .u32(partialAt, dk);
+    .u32(partialAt, dk, head0, ds.slot, ds.cols);
 }
 
 export function attention(ctx: GpuContext, a: AttentionArgs): void {
@@ -155,33 +199,19 @@ export function attentionGrad(ctx: GpuContext, a: AttentionGradArgs): void {
     params: params(a, 0),
     workgroups: ctx.grid(Math.max(a.hq * a.tq, a.nSeq), 256),
   });
-  if (a.maxSeqlenK > 0) {
-    const { tile, constants, defines } = specialise(ctx, label, 'dkdv', a.d);
-    const blocks = Math.ceil(a.maxSeqlenK / tile.br);
-    ctx.dispatch({
-      label: `${label}: dK, dV`,
-      shader: 'attention',
-      entry: 'attn_bwd_dkdv',
-      constants,
-      defines,
-      bindings: [[a.q, 'read'], [a.k, 'read'], [a.v, 'read'], [a.gOut, 'read'], [a.scratch, 'write']],
-      params: params(a, blocks, tile.dk),
-      workgroups: [a.nSeq * blocks, a.hq],
-    });
-  }
-  if (a.maxSeqlenQ > 0) {
-    const { tile, constants, defines } = specialise(ctx, label, 'dq', a.d);
-    const blocks = Math.ceil(a.maxSeqlenQ / tile.br);
-    ctx.dispatch({
-      label: `${label}: dQ`,
-      shader: 'attention',
-      entry: 'attn_bwd_dq',
-      constants,
-      defines,
-      bindings: [[a.q, 'read'], [a.k, 'read'], [a.v, 'read'], [a.gOut, 'read'], [a.scratch, 'write'], [a.gq, 'write']],
-      params: params(a, blocks, tile.dk),
-      workgroups: [a.nSeq * blocks, a.hq],
-    });
+  const layout = storedScoreLayout(a, causalSquare(a));
+  const group = a.maxSeqlenQ > 0 && a.maxSeqlenK > 0 ? headsPerGroup(ctx, a, layout) : 0;
+  if (group > 0) {
+    const ds = ctx.pool.alloc(group * layout.headBytes, `${label}: stored dS`);
+    for (let h0 = 0; h0 < a.hq; h0 += group) {
+      const heads = Math.min(group, a.hq - h0);
+      dkdvPass(ctx, label, a, { head0: h0, heads, ds, layout });
+      dqPass(ctx, label, a, { head0: h0, heads, ds, layout });
+    }
+    ctx.pool.release(ds);
+  } else {
+    if (a.maxSeqlenK > 0) dkdvPass(ctx, label, a);
+    if (a.maxSeqlenQ > 0) dqPass(ctx, label, a);
   }
   if (a.maxSeqlenK > 0) {
     ctx.dispatch({
@@ -193,6 +223,49 @@ export function attentionGrad(ctx: GpuContext, a: AttentionGradArgs): void {
       workgroups: ctx.grid((a.tk * a.hkv * a.d) / 4, 256),
     });
   }
+}
+
+/** A group of query heads run with stored dS. */
+interface StoredScores {
+  head0: number;
+  heads: number;
+  ds: Storage;
+  layout: ScoreLayout;
+}
+
+/** dK, dV per query head (of the group, storing its dS, or of every head). */
+function dkdvPass(ctx: GpuContext, label: string, a: AttentionGradArgs, g?: StoredScores): void {
+  const { tile, constants, defines } = specialise(ctx, label, 'dkdv', a.d);
+  const blocks = Math.ceil(a.maxSeqlenK / tile.br);
+  ctx.dispatch({
+    label: g ? `${label}: dK, dV, dS of heads ${g.head0}..${g.head0 + g.heads - 1}` : `${label}: dK, dV`,
+    shader: 'attention',
+    entry: 'attn_bwd_dkdv',
+    constants: { ...constants, STORE_DS: g ? 1 : 0 },
+    defines,
+    // Without stored dS the shader never writes binding 6; gq stands in (the dQ pass writes it next).
+    bindings: [[a.q, 'read'], [a.k, 'read'], [a.v, 'read'], [a.gOut, 'read'], [a.scratch, 'write'], [g ? g.ds : a.gq, 'write']],
+    params: params(a, blocks, tile.dk, g?.head0, g?.layout),
+    workgroups: [a.nSeq * blocks, g ? g.heads : a.hq],
+  });
+}
+
+/** dQ: from the group's stored dS, or recomputing S and dP for every head. */
+function dqPass(ctx: GpuContext, label: string, a: AttentionGradArgs, g?: StoredScores): void {
+  const { tile, constants, defines } = specialise(ctx, label, 'dq', a.d);
+  const blocks = Math.ceil(a.maxSeqlenQ / tile.br);
+  const bindings: Dispatch['bindings'] = [[a.q, 'read'], [a.k, 'read'], [a.v, 'read'], [a.gOut, 'read'], [a.scratch, 'write'], [a.gq, 'write']];
+  if (g) bindings.push([g.ds, 'read']);
+  ctx.dispatch({
+    label: g ? `${label}: dQ from stored dS of heads ${g.head0}..${g.head0 + g.heads - 1}` : `${label}: dQ`,
+    shader: 'attention',
+    entry: g ? 'attn_bwd_dq_ds' : 'attn_bwd_dq',
+    constants,
+    defines,
+    bindings,
+    params: params(a, blocks, tile.dk, g?.head0, g?.layout),
+    workgroups: [a.nSeq * blocks, g ? g.heads : a.hq],
+  });
 }
 
 export function rope(ctx: GpuContext, a: RopeArgs): void {
