@@ -12,6 +12,7 @@ import type { WebGpuBackend } from '../src/backend/webgpu/backend.js';
 import {
   matmulWithPlan,
   planMatmul,
+  skinnyVecFits,
   TILED_VARIANTS,
   type MatmulPlan,
   type MatmulTuning,
@@ -76,7 +77,7 @@ const smallEnough = (s: MatmulShape): boolean => flopOf(s) <= 3e8 && bytesOf(s) 
 
 /** Readable plan names: "128x128k8t256+vec" (vector loads where aligned), "skinny8". */
 export const planName = (p: MatmulPlan): string =>
-  p.kind === 'tiled' ? `${p.variant}${p.vec ? '+vec' : ''}${(p.splits ?? 1) > 1 ? `/k${p.splits}` : ''}` : `skinny${p.nc}`;
+  p.kind === 'tiled' ? `${p.variant}${p.vec ? '+vec' : ''}${(p.splits ?? 1) > 1 ? `/k${p.splits}` : ''}` : `skinny${p.nc}${p.vec ? '+vec' : ''}`;
 
 /**
  * Plans to time for a shape on WebGPU, the one planMatmul picks first. With `all`: every
@@ -91,7 +92,11 @@ function candidatePlans(a: MatmulArgs, chosen: MatmulPlan, variants: VariantChoi
   tiled.push({ kind: 'tiled', variant: '128x128k16t256', vec: false }, { kind: 'tiled', variant: '128x128k8t256', vec: false });
   const all: MatmulPlan[] =
     a.m <= 64
-      ? [{ kind: 'skinny', nc: 4 }, { kind: 'skinny', nc: 8 }, { kind: 'skinny', nc: 32 }, { kind: 'tiled', variant: '64x64k8t64', vec: true }]
+      ? [
+          ...([4, 8, 32] as const).map((nc): MatmulPlan => ({ kind: 'skinny', nc })),
+          ...(skinnyVecFits(a) ? ([4, 8, 16, 32] as const).map((nc): MatmulPlan => ({ kind: 'skinny', nc, vec: true })) : []),
+          { kind: 'tiled', variant: '64x64k8t64', vec: true },
+        ]
       : tiled;
   if (a.m > 64 && a.batch === 1 && a.k >= 1024 && Math.ceil(a.m / 128) * Math.ceil(a.n / 128) < 1024)
     for (const variant of ['128x128k8t256', '64x128k8t256'] as const) for (const splits of [2, 3, 4, 8, 16]) all.push({ kind: 'tiled', variant, vec: true, splits });

@@ -34,14 +34,17 @@ override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override B_DTYPE: u32 = 0u;
 
+/// The two values a packed word of B holds, element 2e first.
+fn unpack_word(w: u32) -> vec2f {
+  if (B_DTYPE == 1u) { return vec2f(bitcast<f32>(w << 16u), bitcast<f32>(w & 0xffff0000u)); }
+  return unpack2x16float(w);
+}
+
 /// Element e of B as f32.
 fn b_elem(e: u32) -> f32 {
   if (B_DTYPE == 0u) { return bitcast<f32>(b[e]); }
-  let w = b[e >> 1u];
-  let high = (e & 1u) == 1u;
-  if (B_DTYPE == 1u) { return bitcast<f32>(select(w << 16u, w & 0xffff0000u, high)); }
-  let pair = unpack2x16float(w);
-  return select(pair.x, pair.y, high);
+  let pair = unpack_word(b[e >> 1u]);
+  return select(pair.x, pair.y, (e & 1u) == 1u);
 }
 
 /// opA[row, kk] of the matrix starting at element `base`; 0 outside m×k.
@@ -149,8 +152,7 @@ fn b_quad(base: u32, kk: u32, col: u32, fast: bool) -> vec4f {
 fn b_vec(e: u32) -> vec4f {
   if (B_DTYPE == 0u) { return bitcast<vec4f>(vec4u(b2[e / 2u], b2[e / 2u + 1u])); }
   let w = b2[e / 4u];
-  if (B_DTYPE == 1u) { return bitcast<vec4f>(vec4u(w.x << 16u, w.x & 0xffff0000u, w.y << 16u, w.y & 0xffff0000u)); }
-  return vec4f(unpack2x16float(w.x), unpack2x16float(w.y));
+  return vec4f(unpack_word(w.x), unpack_word(w.y));
 }
 
 /// Stores A's quad at tile-relative `at` = (row, kk) into buffer `buf`.
@@ -405,6 +407,12 @@ fn skinny(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid:
       acc = fma(a_rows4(base_a, row0, kk), vec4f(b_at(base_b, kk, col)), acc);
     }
   }
+  skinny_sum(lid, wid, acc);
+}
+
+/// Adds the slices' partial sums of workgroup `wid` in slice order and writes its 4 × NC outputs.
+fn skinny_sum(lid: u32, wid: vec3u, acc: vec4f) {
+  let slices = SKINNY_WG / NC;
   partial[lid] = acc;
   workgroupBarrier();
 
@@ -416,8 +424,62 @@ fn skinny(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid:
     for (var t = 0u; t < slices; t++) {
       sum += partial[select(cc + t * NC, cc * slices + t, TRANS_B)][r];
     }
-    let row = row0 + r;
+    let row = wid.y * 4u + r;
     let j = wid.x * NC + cc;
     if (row < p.m && j < p.n) { out[wid.z * p.stride_out + row * p.n + j] = sum; }
   }
+}
+
+// ── skinny_vec: skinny for B stored n×k and A m×k, read 16 bytes at a time ────────────
+// The same split as skinny with TRANS_B, but thread s of column c reads vectors v = s, s+S, …
+// of the column (4 f32 or 8 packed values along k) and of A's 4 rows, so a warp moves 512
+// bytes of B per load instead of 128. The wrapper picks it only where k and every matrix's
+// start in A and B are multiples of the vector (VK elements).
+@group(0) @binding(6) var<storage, read> b4: array<vec4u>;
+
+/// A[row, kk ..< kk + 4] (row-major, kk a multiple of 4); 0 for rows past m.
+fn a_vec(base: u32, row: u32, kk: u32) -> vec4f {
+  if (row >= p.m) { return vec4f(0.0); }
+  return a4[(base + row * p.k + kk) / 4u];
+}
+
+/// acc[r] += Σ_e A[row0 + r, kk + e]·B[col, kk + e] over vector `v` of B (first element kk).
+fn skinny_vec_step(acc: ptr<function, vec4f>, base_a: u32, row0: u32, v: u32, kk: u32) {
+  let w = b4[v];
+  if (B_DTYPE == 0u) {
+    let bv = bitcast<vec4f>(w);
+    *acc += vec4f(dot(a_vec(base_a, row0, kk), bv), dot(a_vec(base_a, row0 + 1u, kk), bv),
+                  dot(a_vec(base_a, row0 + 2u, kk), bv), dot(a_vec(base_a, row0 + 3u, kk), bv));
+  } else {
+    let lo = vec4f(unpack_word(w.x), unpack_word(w.y));
+    let hi = vec4f(unpack_word(w.z), unpack_word(w.w));
+    var d: vec4f;
+    for (var r = 0u; r < 4u; r++) { d[r] = dot(a_vec(base_a, row0 + r, kk), lo) + dot(a_vec(base_a, row0 + r, kk + 4u), hi); }
+    *acc += d;
+  }
+}
+
+@compute @workgroup_size(SKINNY_WG)
+fn skinny_vec(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
+  let slices = SKINNY_WG / NC;
+  let vk = select(8u, 4u, B_DTYPE == 0u);  // k per vector of B
+  let col = wid.x * NC + lid / slices;
+  let s = lid % slices;
+  let row0 = wid.y * 4u;
+  let base_a = wid.z * p.stride_a;
+  let nv = p.k / vk;
+
+  var acc = vec4f(0.0);
+  if (col < p.n) {
+    let first = (wid.z * p.stride_b + col * p.k) / vk;
+    var v = s;
+    for (; v + 3u * slices < nv; v += 4u * slices) {
+      skinny_vec_step(&acc, base_a, row0, first + v, v * vk);
+      skinny_vec_step(&acc, base_a, row0, first + v + slices, (v + slices) * vk);
+      skinny_vec_step(&acc, base_a, row0, first + v + 2u * slices, (v + 2u * slices) * vk);
+      skinny_vec_step(&acc, base_a, row0, first + v + 3u * slices, (v + 3u * slices) * vk);
+    }
+    for (; v < nv; v += slices) { skinny_vec_step(&acc, base_a, row0, first + v, v * vk); }
+  }
+  skinny_sum(lid, wid, acc);
 }

@@ -205,6 +205,38 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
   ]);
   it.each(packed)('$name: $bDtype B $m×$n×$k transB=$transB', ({ name: _, plan, ...c }) => check(gpu!, c, run(plan)));
 
+  // skinny_vec (B stored n×k, read 16 bytes a load): a row with a column tail; rows past m in a
+  // second row group, the four-vector loop and its tail, batch strides with gaps; packed B.
+  const vecCases = ([4, 8, 16, 32] as const).flatMap((nc) => [
+    { nc, m: 1, n: 131, k: 64, transB: true, batch: 1, bDtype: 'f32' as const },
+    { nc, m: 6, n: 70, k: 704, transB: true, batch: 2, bBatched: true, gap: 4, bDtype: 'f32' as const },
+    { nc, m: 3, n: 37, k: 40, transB: true, batch: 2, bBatched: true, bDtype: 'bf16' as const },
+    { nc, m: 1, n: 33, k: 24, transB: true, batch: 1, bDtype: 'f16' as const },
+  ]);
+  it.each(vecCases)('skinny$nc+vec: $m×$n×$k $bDtype B batch $batch', ({ nc, ...c }) => check(gpu!, c, run({ kind: 'skinny', nc, vec: true })));
+
+  it('plans skinny_vec for decode products with B stored n×k, the scalar kernel otherwise', () => {
+    const a = upload(gpu!, new Float32Array(2 * 12));
+    const out = gpu!.alloc(2 * 2 * 4, 'test out');
+    const args: MatmulArgs = { a, b: a, out, batch: 1, m: 1, n: 4864, k: 896, transA: false, transB: true, strideA: 0, strideB: 0, strideOut: 0, bDtype: 'f32' };
+    const limits = gpu!.ctx.device.limits;
+    expect(planMatmul(args, limits)).toEqual({ kind: 'skinny', nc: 16, vec: true });
+    expect(planMatmul({ ...args, n: 896, k: 4864 }, limits)).toEqual({ kind: 'skinny', nc: 4, vec: true });
+    expect(planMatmul({ ...args, bDtype: 'bf16', k: 900 }, limits)).toEqual({ kind: 'skinny', nc: 8 });
+    expect(planMatmul({ ...args, transB: false }, limits)).toEqual({ kind: 'skinny', nc: 8 });
+    for (const s of [a, out]) gpu!.free(s);
+  });
+
+  it('refuses skinny_vec where B is not n×k or k is not whole vectors, naming the fix', () => {
+    const a = upload(gpu!, new Float32Array(2 * 12));
+    const out = gpu!.alloc(2 * 2 * 4, 'test out');
+    const args: MatmulArgs = { a, b: a, out, batch: 1, m: 2, n: 2, k: 12, transA: false, transB: true, strideA: 0, strideB: 0, strideOut: 0, bDtype: 'f32' };
+    const vec: MatmulPlan = { kind: 'skinny', nc: 8, vec: true };
+    expect(() => matmulWithPlan(gpu!.ctx, { ...args, transB: false }, vec)).toThrow(/skinny_vec needs B stored n×k.*vec: false/);
+    expect(() => matmulWithPlan(gpu!.ctx, { ...args, bDtype: 'bf16' }, vec)).toThrow(/multiples of 8/);
+    for (const s of [a, out]) gpu!.free(s);
+  });
+
   /** One f32 product of uploaded operands by `plan`, downloaded, for bit-for-bit comparisons. */
   async function product(plan: MatmulPlan, a: Storage, b: Storage, c: { m: number; n: number; k: number; transA: boolean; transB: boolean }): Promise<Float32Array> {
     const out = gpu!.alloc(c.m * c.n * 4, 'test out');

@@ -52,9 +52,10 @@ export const DEFAULT_TILED: TiledVariant = '128x128k8t256';
  * operands as vectors wherever they are aligned (see `vectorLoads`); `splits` > 1 cuts k
  * into that many slices (see `kSlices`), each a matrix of partial sums, added in slice
  * order by `sum_slices` (one matrix only: batch 1). `skinny` computes 4 rows × nc columns
- * per workgroup, splitting k over 256/nc threads per column.
+ * per workgroup, splitting k over 256/nc threads per column; with `vec` (`skinny_vec`, B stored
+ * n×k and aligned: see `skinnyVecFits`) it reads 16 bytes of B per load.
  */
-export type MatmulPlan = { kind: 'tiled'; variant: TiledVariant; vec: boolean; splits?: number } | { kind: 'skinny'; nc: 4 | 8 | 32 };
+export type MatmulPlan = { kind: 'tiled'; variant: TiledVariant; vec: boolean; splits?: number } | { kind: 'skinny'; nc: 4 | 8 | 16 | 32; vec?: boolean };
 
 /** k-slices start at multiples of this (the deepest K-tile), so no K-tile straddles two. */
 const K_SLICE_ALIGN = 16;
@@ -127,6 +128,15 @@ function unfit(g: TiledGeometry, limits: TiledLimits): string | null {
 }
 
 /**
+ * skinny_vec reads B stored n×k and A stored m×k as 16-byte vectors (4 f32 or 8 packed values of
+ * B along k), so k and each matrix's first element must be multiples of that.
+ */
+export function skinnyVecFits(a: MatmulArgs): boolean {
+  const vk = a.bDtype === 'f32' ? 4 : 8;
+  return a.transB && !a.transA && a.k > 0 && a.k % vk === 0 && a.strideB % vk === 0 && a.strideA % 4 === 0;
+}
+
+/**
  * The tiled kernel binds A and B a second time as arrays of vec4 / vec2 words, whose
  * bindings must hold at least one element: 16 bytes of A, 8 of B.
  */
@@ -161,9 +171,12 @@ export function nearestTuned(a: MatmulArgs, shapes: readonly TunedShape[]): Tune
 export function planMatmul(a: MatmulArgs, limits: TiledLimits, tuning: MatmulTuning = MATMUL_TUNING): MatmulPlan {
   const groups = (rows: number, cols: number) => Math.ceil(a.m / rows) * Math.ceil(a.n / cols) * a.batch;
   if (a.m <= SKINNY_MAX_M || !tiledBindable(a)) {
-    // 8 columns per workgroup, or 4 when 8 leaves SMs idle (n ≈ 900). At an lm_head's 152k
-    // columns 8 also beats 32 with an f32 B on an H100 (1222 vs 949 GFLOP/s in two runs,
-    // bench/results/matmul-h100.json); with a bf16 B that bench row varies 5× between runs.
+    // The most columns per workgroup that still keep every SM busy. With vector loads on an H100
+    // (one bench call, bench/results/matmul-h100.json): n = 4864 16 columns 310 GFLOP/s, 8: 299;
+    // n = 896 4: 225, 8: 179; the 152k-column lm_head 16: 1414 (f32 B), 2282 (bf16; 32: 2327),
+    // against 824 and 217 for the scalar kernel's 8. Without them 8 columns, or 4 when 8 leaves SMs
+    // idle (n ≈ 900).
+    if (skinnyVecFits(a)) return { kind: 'skinny', nc: groups(4, 16) >= FULL_GPU ? 16 : groups(4, 8) >= FULL_GPU ? 8 : 4, vec: true };
     return { kind: 'skinny', nc: groups(4, 8) >= FULL_GPU ? 8 : 4 };
   }
   const tuned = nearestTuned(a, tuning.shapes);
@@ -185,17 +198,29 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
   if (a.batch === 0 || a.m === 0 || a.n === 0) return;
   const layout = { TRANS_A: a.transA ? 1 : 0, TRANS_B: a.transB ? 1 : 0, B_DTYPE: B_DTYPE[a.bDtype] };
   if (plan.kind === 'skinny') {
+    if (plan.vec && !skinnyVecFits(a))
+      throw new Error(`${label}: skinny_vec needs B stored n×k, A m×k, and k and the batch strides multiples of ${a.bDtype === 'f32' ? 4 : 8}; run it with vec: false`);
     const params = new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, a.strideOut, 1, a.k);
     ctx.dispatch({
       label,
       shader: 'matmul',
-      entry: 'skinny',
+      entry: plan.vec ? 'skinny_vec' : 'skinny',
       constants: { ...layout, NC: plan.nc },
-      bindings: [
-        [a.a, 'read'],
-        [a.b, 'read'],
-        [a.out, 'write'],
-      ],
+      // skinny_vec reads A again as vec4s (binding 4) and B as vec4 words (binding 6; 5 is the tiled kernel's).
+      bindings: plan.vec
+        ? [
+            [a.a, 'read'],
+            [a.b, 'read'],
+            [a.out, 'write'],
+            [a.a, 'read'],
+            [a.b, 'read'],
+            [a.b, 'read'],
+          ]
+        : [
+            [a.a, 'read'],
+            [a.b, 'read'],
+            [a.out, 'write'],
+          ],
       params,
       workgroups: [Math.ceil(a.n / plan.nc), Math.ceil(a.m / 4), a.batch],
     });
