@@ -4,6 +4,7 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import { Rng } from '../../util/rng.js';
 import type { QwenVL } from './model.js';
+import { pickToken } from './sampling.js';
 import type { Grid } from './vision.js';
 
 export interface GenerateOptions {
@@ -44,7 +45,7 @@ export async function generate(model: QwenVL, o: GenerateOptions): Promise<Gener
         rt.noGrad(() => {
           const h = model.decode(model.embed(ids, pixels, grids), positions, [0, ids.length], cache);
           return rt.ops.linear(rt.ops.slice(h, 0, ids.length - 1, ids.length), model.weight('lm_head.weight'));
-        }).f32().then((row) => pick(row, o, rng)),
+        }).f32().then((row) => pickToken(row, o, rng)),
       );
     const { positions, deltas } = model.positions(o.inputIds, [0, o.inputIds.length], o.imageGridThw);
     let next = await step(o.inputIds, positions, o.pixelValues, o.imageGridThw);
@@ -67,34 +68,4 @@ export async function generate(model: QwenVL, o: GenerateOptions): Promise<Gener
     }
   }
   return { tokens, finish };
-}
-
-/** Chooses the next token from one row of logits. */
-function pick(logits: Float32Array, o: GenerateOptions, rng: Rng): number {
-  const temperature = o.temperature ?? 0;
-  if (temperature <= 0) {
-    let best = 0;
-    for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i; // first maximum, as torch.argmax
-    return best;
-  }
-  let ids = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a] || a - b);
-  if (o.topK && o.topK > 0) ids = ids.slice(0, o.topK);
-  const max = logits[ids[0]];
-  let probs = ids.map((i) => Math.exp((logits[i] - max) / temperature));
-  let sum = probs.reduce((a, b) => a + b, 0);
-  if (o.topP !== undefined && o.topP < 1) {
-    // Keep the smallest prefix whose mass reaches top-p (always at least one token).
-    let mass = 0;
-    let keep = 0;
-    while (keep < ids.length && (keep === 0 || mass < o.topP * sum)) mass += probs[keep++];
-    ids = ids.slice(0, keep);
-    probs = probs.slice(0, keep);
-    sum = mass;
-  }
-  let r = rng.next() * sum;
-  for (let i = 0; i < ids.length; i++) {
-    r -= probs[i];
-    if (r <= 0) return ids[i];
-  }
-  return ids[ids.length - 1];
 }
