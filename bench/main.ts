@@ -12,11 +12,12 @@ import { tokenizerSuite } from './tokenizer.js';
 import { imageSuite } from './image.js';
 import { attentionSuite } from './attention.js';
 import { sftSuite } from './sft.js';
+import { generateSuite } from './generate.js';
 import { profileSuite } from './profile.js';
 import { printTable, writeResults, type Suite } from './suite.js';
 
 const matmulOptions: MatmulSuiteOptions = { variants: 'chosen' };
-const SUITES: Record<string, Suite> = { matmul: (b) => matmulSuite(b, matmulOptions), basic: basicSuite, tokenizer: tokenizerSuite, image: imageSuite, attention: attentionSuite, sft: sftSuite, profile: profileSuite };
+const SUITES: Record<string, Suite> = { matmul: (b) => matmulSuite(b, matmulOptions), basic: basicSuite, tokenizer: tokenizerSuite, image: imageSuite, attention: attentionSuite, sft: sftSuite, generate: generateSuite, profile: profileSuite };
 
 interface Options {
   suites: string[];

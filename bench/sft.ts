@@ -94,10 +94,16 @@ function shapeOf(name: string, c: ReturnType<typeof parseQwenVLConfig>): number[
   return hit[1];
 }
 
+/** `shape`'s model with random weights (seed 1), vision frozen. */
+export async function randomModel(rt: Runtime, shape: keyof typeof SFT_SHAPES): Promise<QwenVL> {
+  const config = parseQwenVLConfig(benchConfig(shape), `bench ${shape}`);
+  return QwenVL.load(rt, config, randomWeights(config, 1), { freeze: { vision: true } });
+}
+
 /** A model with random weights and a trainer over one packed row of `shape`'s token count. */
 export async function sftStep(rt: Runtime, shape: keyof typeof SFT_SHAPES): Promise<{ model: QwenVL; trainer: SftTrainer; ids: Int32Array }> {
-  const config = parseQwenVLConfig(benchConfig(shape), `bench ${shape}`);
-  const model = await QwenVL.load(rt, config, randomWeights(config, 1), { freeze: { vision: true } });
+  const model = await randomModel(rt, shape);
+  const config = model.config;
   const T = SFT_SHAPES[shape].tokens;
   const rng = new Rng(2);
   const ids = Int32Array.from({ length: T }, () => 1 + Math.floor(rng.next() * Math.min(config.text.vocabSize - 10, 110)));

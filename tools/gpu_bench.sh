@@ -2,7 +2,7 @@
 # Every GPU benchmark in one device call, ours (Dawn) and PyTorch's side by side in the same run,
 # results under $OUT/results/ (copy the ones worth keeping to bench/results/):
 #
-#   source .gpu/env.sh; bash tools/gpu_bench.sh [sft] [attention] [matmul] [profile]   # default: all four
+#   source .gpu/env.sh; bash tools/gpu_bench.sh [sft] [attention] [matmul] [generate] [profile]   # default: all five
 #
 # profile (GPU time per kernel of one training step and of attention at 4k) has no PyTorch twin and
 # runs with Dawn's timestamp quantization off.
@@ -19,7 +19,7 @@ out=${OUT:?run on the device machine, where OUT is set}
 results="$out/results"
 mkdir -p "$results"
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(sft attention matmul profile)
+[ ${#suites[@]} -eq 0 ] && suites=(sft attention matmul generate profile)
 
 newest() { ls -t "$results"/"$1"-*.json 2>/dev/null | grep -v -- '-torch' | head -1; }
 
@@ -44,8 +44,8 @@ for suite in "${suites[@]}"; do
   ours=$(newest "$suite")
   echo "== $suite (torch)"
   case "$suite" in
-    attention | matmul) python3 "tools/bench_${suite}_torch.py" "$ours" "${ours%.json}-torch.json" ;;
-    *) echo "gpu_bench: unknown suite '$suite' (sft, attention, matmul, profile)" >&2; exit 2 ;;
+    attention | matmul | generate) python3 "tools/bench_${suite}_torch.py" "$ours" "${ours%.json}-torch.json" ;;
+    *) echo "gpu_bench: unknown suite '$suite' (sft, attention, matmul, generate, profile)" >&2; exit 2 ;;
   esac
 done
 ls -l "$results"
