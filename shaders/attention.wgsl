@@ -532,18 +532,37 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
 // dq: rows are the BR queries of the block, columns the keys.
 @group(0) @binding(6) var<storage, read_write> gq: array<vec4f>;
 
+/** The query block a dq workgroup owns: its sequence s, query head h (of kv head hk), the sequence's
+ *  rows (q0, lq, k0, lk), the block's first row r0 and the keys it sees, kend. */
+struct QueryBlock { s: u32, h: u32, hk: u32, q0: u32, lq: u32, k0: u32, lk: u32, r0: u32, kend: u32 }
+
+fn query_block(wid: vec3u, lid: u32) -> QueryBlock {
+  let s = wid.x / P.blocks;
+  let h = P.head0 + wid.y;
+  let info = load_seq(s, lid);
+  let r0 = (P.blocks - 1u - wid.x % P.blocks) * BR;  // causal blocks with the most keys start first
+  let kend = keys_seen(min(r0 + BR, info.y), info.y, info.w);
+  return QueryBlock(s, h, h / (P.hq / P.hkv), info.x, info.y, info.z, info.w, r0, kend);
+}
+
+/** acc += pbuf · K over the block's keys j0 ..< j0 + BC that it sees, DK rows of K staged at a time. */
+fn add_pbuf_k(acc: ptr<function, array<vec4f, MAX_O>>, b: QueryBlock, j0: u32, lid: u32, tr: u32, tc: u32) {
+  let jn = min(BC, b.kend - j0);
+  for (var jc = 0u; jc < jn; jc += DK) {
+    let xn = fetch_n(SRC_K, b.k0 + j0 + jc, min(DK, b.lk - (j0 + jc)), P.hkv, b.hk, lid);
+    workgroupBarrier();  // loads above are in flight while the last product finishes
+    put_n(lid, xn);
+    workgroupBarrier();
+    mm_values(acc, jc, tr, tc);
+  }
+}
+
 @compute @workgroup_size(WG)
 fn attn_bwd_dq(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let s = wid.x / P.blocks;
-  let blk = P.blocks - 1u - wid.x % P.blocks;
-  let h = wid.y;
-  let hk = h / (P.hq / P.hkv);
-  let info = load_seq(s, lid);
-  let q0 = info.x; let lq = info.y; let k0 = info.z; let lk = info.w;
-  let r0 = blk * BR;
-  if (r0 >= lq) { return; }
+  let b = query_block(wid, lid);
+  if (b.r0 >= b.lq) { return; }
+  let h = b.h; let hk = b.hk; let q0 = b.q0; let lq = b.lq; let k0 = b.k0; let lk = b.lk; let r0 = b.r0; let kend = b.kend;
   let nq = min(BR, lq - r0);
-  let kend = keys_seen(r0 + nq, lq, lk);
   let tr = lid / TC;
   let tc = lid % TC;
 
@@ -586,14 +605,7 @@ fn attn_bwd_dq(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
         put_column((tc + TC * c) * 4u + e, tr, col);
       }
     }
-    let jn = min(BC, kend - j0);
-    for (var jc = 0u; jc < jn; jc += DK) {
-      let xn = fetch_n(SRC_K, k0 + j0 + jc, min(DK, lk - (j0 + jc)), P.hkv, hk, lid);
-      workgroupBarrier();  // loads above are in flight while the last product finishes
-      put_n(lid, xn);
-      workgroupBarrier();
-      mm_values(&acc, jc, tr, tc);
-    }
+    add_pbuf_k(&acc, b, j0, lid, tr, tc);
   }
   put_dq(&acc, q0, r0, lq, h, tr, tc);
 }
@@ -645,33 +657,18 @@ fn put_ds(lid: u32, x: Items) {
 
 @compute @workgroup_size(WG)
 fn attn_bwd_dq_ds(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let s = wid.x / P.blocks;
-  let blk = P.blocks - 1u - wid.x % P.blocks;
-  let h = P.head0 + wid.y;
-  let hk = h / (P.hq / P.hkv);
-  let info = load_seq(s, lid);
-  let q0 = info.x; let lq = info.y; let k0 = info.z; let lk = info.w;
-  let r0 = blk * BR;
-  if (r0 >= lq) { return; }
-  let kend = keys_seen(r0 + min(BR, lq - r0), lq, lk);
+  let b = query_block(wid, lid);
+  if (b.r0 >= b.lq) { return; }
   let tr = lid / TC;
   let tc = lid % TC;
-
   var acc = array<vec4f, MAX_O>();
-  for (var j0 = 0u; j0 < kend; j0 += BC) {
-    let xs = fetch_ds(wid.y, s, r0, j0, lq, lk, all_visible(r0, BR, j0, BC, lq, lk), lid);
+  for (var j0 = 0u; j0 < b.kend; j0 += BC) {
+    let xs = fetch_ds(wid.y, b.s, b.r0, j0, b.lq, b.lk, all_visible(b.r0, BR, j0, BC, b.lq, b.lk), lid);
     workgroupBarrier();  // the last block's products have read pbuf
     put_ds(lid, xs);
-    let jn = min(BC, kend - j0);
-    for (var jc = 0u; jc < jn; jc += DK) {
-      let xn = fetch_n(SRC_K, k0 + j0 + jc, min(DK, lk - (j0 + jc)), P.hkv, hk, lid);
-      workgroupBarrier();  // loads above are in flight while the last product finishes
-      put_n(lid, xn);
-      workgroupBarrier();
-      mm_values(&acc, jc, tr, tc);
-    }
+    add_pbuf_k(&acc, b, j0, lid, tr, tc);
   }
-  put_dq(&acc, q0, r0, lq, h, tr, tc);
+  put_dq(&acc, b.q0, b.r0, b.lq, b.h, tr, tc);
 }
 
 // reduce_kv: one thread per (key row, kv head, dim quad) of the key rows the sequences cover.
