@@ -436,10 +436,11 @@ fn skinny_sum(lid: u32, wid: vec3u, acc: vec4f) {
 }
 
 // ── skinny_vec: skinny for B stored n×k and A m×k, read 16 bytes at a time ────────────
-// The same split as skinny with TRANS_B, but thread s of column c reads vectors v = s, s+S, …
-// of the column (4 f32 or 8 packed values along k) and of A's 4 rows, so a warp moves 512
-// bytes of B per load instead of 128. The wrapper picks it only where k and every matrix's
-// start in A and B are multiples of the vector (VK elements).
+// The same split as skinny with TRANS_B, but thread s of column c takes chunks of 8 elements along
+// k, v = s, s+S, … (two vec4 words of f32 B, one of packed B), so a warp moves 512 bytes of B per
+// load instead of 128. Both forms add a chunk as dot(first 4) + dot(last 4), so f32 and packed
+// weights holding the same values give the same bits. The wrapper picks it only where k and every
+// matrix's start in B are multiples of 8 and A's of 4.
 @group(0) @binding(6) var<storage, read> b4: array<vec4u>;
 
 /// A[row, kk ..< kk + 4] (row-major, kk a multiple of 4); 0 for rows past m.
@@ -448,43 +449,43 @@ fn a_vec(base: u32, row: u32, kk: u32) -> vec4f {
   return a4[(base + row * p.k + kk) / 4u];
 }
 
-/// acc[r] += Σ_e A[row0 + r, kk + e]·B[col, kk + e] over vector `v` of B (first element kk).
-fn skinny_vec_step(acc: ptr<function, vec4f>, base_a: u32, row0: u32, v: u32, kk: u32) {
-  let w = b4[v];
+/// acc[r] += Σ_{e < 8} A[row0 + r, kk + e]·B[kk + e of the column whose element kk is at `at`].
+fn skinny_vec_step(acc: ptr<function, vec4f>, base_a: u32, row0: u32, at: u32, kk: u32) {
+  var lo: vec4f;
+  var hi: vec4f;
   if (B_DTYPE == 0u) {
-    let bv = bitcast<vec4f>(w);
-    *acc += vec4f(dot(a_vec(base_a, row0, kk), bv), dot(a_vec(base_a, row0 + 1u, kk), bv),
-                  dot(a_vec(base_a, row0 + 2u, kk), bv), dot(a_vec(base_a, row0 + 3u, kk), bv));
+    lo = bitcast<vec4f>(b4[at / 4u]);
+    hi = bitcast<vec4f>(b4[at / 4u + 1u]);
   } else {
-    let lo = vec4f(unpack_word(w.x), unpack_word(w.y));
-    let hi = vec4f(unpack_word(w.z), unpack_word(w.w));
-    var d: vec4f;
-    for (var r = 0u; r < 4u; r++) { d[r] = dot(a_vec(base_a, row0 + r, kk), lo) + dot(a_vec(base_a, row0 + r, kk + 4u), hi); }
-    *acc += d;
+    let w = b4[at / 8u];
+    lo = vec4f(unpack_word(w.x), unpack_word(w.y));
+    hi = vec4f(unpack_word(w.z), unpack_word(w.w));
   }
+  var d: vec4f;
+  for (var r = 0u; r < 4u; r++) { d[r] = dot(a_vec(base_a, row0 + r, kk), lo) + dot(a_vec(base_a, row0 + r, kk + 4u), hi); }
+  *acc += d;
 }
 
 @compute @workgroup_size(SKINNY_WG)
 fn skinny_vec(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
   let slices = SKINNY_WG / NC;
-  let vk = select(8u, 4u, B_DTYPE == 0u);  // k per vector of B
   let col = wid.x * NC + lid / slices;
   let s = lid % slices;
   let row0 = wid.y * 4u;
   let base_a = wid.z * p.stride_a;
-  let nv = p.k / vk;
+  let chunks = p.k / 8u;
 
   var acc = vec4f(0.0);
   if (col < p.n) {
-    let first = (wid.z * p.stride_b + col * p.k) / vk;
+    let first = wid.z * p.stride_b + col * p.k;  // element index of the column's kk = 0
     var v = s;
-    for (; v + 3u * slices < nv; v += 4u * slices) {
-      skinny_vec_step(&acc, base_a, row0, first + v, v * vk);
-      skinny_vec_step(&acc, base_a, row0, first + v + slices, (v + slices) * vk);
-      skinny_vec_step(&acc, base_a, row0, first + v + 2u * slices, (v + 2u * slices) * vk);
-      skinny_vec_step(&acc, base_a, row0, first + v + 3u * slices, (v + 3u * slices) * vk);
+    for (; v + 3u * slices < chunks; v += 4u * slices) {
+      skinny_vec_step(&acc, base_a, row0, first + 8u * v, 8u * v);
+      skinny_vec_step(&acc, base_a, row0, first + 8u * (v + slices), 8u * (v + slices));
+      skinny_vec_step(&acc, base_a, row0, first + 8u * (v + 2u * slices), 8u * (v + 2u * slices));
+      skinny_vec_step(&acc, base_a, row0, first + 8u * (v + 3u * slices), 8u * (v + 3u * slices));
     }
-    for (; v < nv; v += slices) { skinny_vec_step(&acc, base_a, row0, first + v, v * vk); }
+    for (; v < chunks; v += slices) { skinny_vec_step(&acc, base_a, row0, first + 8u * v, 8u * v); }
   }
   skinny_sum(lid, wid, acc);
 }

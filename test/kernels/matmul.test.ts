@@ -223,8 +223,27 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
     expect(planMatmul(args, limits)).toEqual({ kind: 'skinny', nc: 16, vec: true });
     expect(planMatmul({ ...args, n: 896, k: 4864 }, limits)).toEqual({ kind: 'skinny', nc: 4, vec: true });
     expect(planMatmul({ ...args, bDtype: 'bf16', k: 900 }, limits)).toEqual({ kind: 'skinny', nc: 8 });
+    expect(planMatmul({ ...args, k: 900 }, limits)).toEqual({ kind: 'skinny', nc: 8 });
     expect(planMatmul({ ...args, transB: false }, limits)).toEqual({ kind: 'skinny', nc: 8 });
     for (const s of [a, out]) gpu!.free(s);
+  });
+
+  it('skinny_vec gives the same bits for f32 and packed B holding the same values (frozen weights kept packed)', async () => {
+    const c = { m: 5, n: 40, k: 96 };
+    const bits = new Uint16Array(c.n * c.k);
+    randomF32(c.n * c.k, 31).forEach((v, i) => (bits[i] = f32ToBf16Bits(v)));
+    const a = upload(gpu!, randomF32(c.m * c.k, 32));
+    const bf16 = upload(gpu!, bits);
+    const f32 = upload(gpu!, Float32Array.from(bits, bf16BitsToF32));
+    const outs: Float32Array[] = [];
+    for (const [b, bDtype] of [[f32, 'f32'], [bf16, 'bf16']] as const) {
+      const out = gpu!.alloc(c.m * c.n * 4, 'test out');
+      matmulWithPlan(gpu!.ctx, { a, b, out, ...c, batch: 1, transA: false, transB: true, strideA: 0, strideB: 0, strideOut: 0, bDtype }, { kind: 'skinny', nc: 8, vec: true });
+      outs.push(await downloadF32(gpu!, out, c.m * c.n));
+      gpu!.free(out);
+    }
+    expect(Buffer.from(outs[1].buffer).equals(Buffer.from(outs[0].buffer))).toBe(true);
+    for (const s of [a, bf16, f32]) gpu!.free(s);
   });
 
   it('refuses skinny_vec where B is not n×k or k is not whole vectors, naming the fix', () => {
@@ -232,8 +251,8 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
     const out = gpu!.alloc(2 * 2 * 4, 'test out');
     const args: MatmulArgs = { a, b: a, out, batch: 1, m: 2, n: 2, k: 12, transA: false, transB: true, strideA: 0, strideB: 0, strideOut: 0, bDtype: 'f32' };
     const vec: MatmulPlan = { kind: 'skinny', nc: 8, vec: true };
-    expect(() => matmulWithPlan(gpu!.ctx, { ...args, transB: false }, vec)).toThrow(/skinny_vec needs B stored n×k.*vec: false/);
-    expect(() => matmulWithPlan(gpu!.ctx, { ...args, bDtype: 'bf16' }, vec)).toThrow(/multiples of 8/);
+    expect(() => matmulWithPlan(gpu!.ctx, { ...args, k: 8, transB: false }, vec)).toThrow(/skinny_vec needs B stored n×k.*vec: false/);
+    expect(() => matmulWithPlan(gpu!.ctx, args, vec)).toThrow(/k and B's batch stride multiples of 8/);
     for (const s of [a, out]) gpu!.free(s);
   });
 

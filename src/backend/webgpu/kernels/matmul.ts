@@ -53,7 +53,7 @@ export const DEFAULT_TILED: TiledVariant = '128x128k8t256';
  * into that many slices (see `kSlices`), each a matrix of partial sums, added in slice
  * order by `sum_slices` (one matrix only: batch 1). `skinny` computes 4 rows × nc columns
  * per workgroup, splitting k over 256/nc threads per column; with `vec` (`skinny_vec`, B stored
- * n×k and aligned: see `skinnyVecFits`) it reads 16 bytes of B per load.
+ * n×k and aligned: see `skinnyVecFits`) it reads B in 8-element chunks, 16 bytes a load.
  */
 export type MatmulPlan = { kind: 'tiled'; variant: TiledVariant; vec: boolean; splits?: number } | { kind: 'skinny'; nc: 4 | 8 | 16 | 32; vec?: boolean };
 
@@ -128,12 +128,12 @@ function unfit(g: TiledGeometry, limits: TiledLimits): string | null {
 }
 
 /**
- * skinny_vec reads B stored n×k and A stored m×k as 16-byte vectors (4 f32 or 8 packed values of
- * B along k), so k and each matrix's first element must be multiples of that.
+ * skinny_vec reads B stored n×k in chunks of 8 elements along k (16 or 32 bytes) and A stored m×k
+ * as 16-byte vectors, so k and each B matrix's first element must be multiples of 8, each A's of 4
+ * (the same for f32 and packed B, so both run the same sums).
  */
 export function skinnyVecFits(a: MatmulArgs): boolean {
-  const vk = a.bDtype === 'f32' ? 4 : 8;
-  return a.transB && !a.transA && a.k > 0 && a.k % vk === 0 && a.strideB % vk === 0 && a.strideA % 4 === 0;
+  return a.transB && !a.transA && a.k > 0 && a.k % 8 === 0 && a.strideB % 8 === 0 && a.strideA % 4 === 0;
 }
 
 /**
@@ -199,7 +199,7 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
   const layout = { TRANS_A: a.transA ? 1 : 0, TRANS_B: a.transB ? 1 : 0, B_DTYPE: B_DTYPE[a.bDtype] };
   if (plan.kind === 'skinny') {
     if (plan.vec && !skinnyVecFits(a))
-      throw new Error(`${label}: skinny_vec needs B stored n×k, A m×k, and k and the batch strides multiples of ${a.bDtype === 'f32' ? 4 : 8}; run it with vec: false`);
+      throw new Error(`${label}: skinny_vec needs B stored n×k, A m×k, k and B's batch stride multiples of 8 and A's of 4; run it with vec: false`);
     const params = new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, a.strideOut, 1, a.k);
     ctx.dispatch({
       label,
