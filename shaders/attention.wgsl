@@ -15,8 +15,9 @@
 //                     then runs 5 block products instead of 7, at the cost of a dS buffer per query
 //                     head (the host bounds it by running the heads in groups).
 //   attn_bwd_reduce_kv  gk, gv = Σ over the query heads of each kv head of the per-head dK, dV
-// No [Tq × Tk] matrix reaches global memory and nothing is accumulated with atomics, so the
-// backward is deterministic: every sum runs in a fixed order.
+// The forward keeps no [Tq × Tk] matrix in global memory; the backward holds dS there only in
+// STORE_DS mode, bounded by the host's budget. Nothing is accumulated with atomics, so the backward
+// is deterministic: every sum runs in a fixed order (the same order in both dQ forms).
 //
 // Tiling. A workgroup owns a block of BR rows (queries in fwd/dq, keys in dkdv) and walks the
 // blocks of BC columns on the other side. Threads form a TR × TC grid; thread (tr, tc) holds rows

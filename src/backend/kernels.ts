@@ -1,6 +1,8 @@
 // The kernel contract every backend implements. Each kernel is described by the math
 // it computes; shapes are in elements, tensors are contiguous row-major unless strides
-// are given. Kernels never allocate: the caller passes every output and scratch buffer.
+// are given. The caller passes every output and the scratch a kernel's args name; a backend may
+// take transient memory of its own from its pool for a kernel's internals (WebGPU: split-k partial
+// sums, attention's stored dS), released as the kernel's work is recorded.
 // All reductions run in a fixed order (no float atomics), so results are bit-identical
 // run to run on one adapter.
 import type { Storage } from './storage.js';
@@ -339,7 +341,9 @@ export interface AttentionArgs {
  * δ_i = Σ_d gOut_i·out_i and dS = P ⊙ (gOut·vᵀ − δ):
  *   gq = scale · dS·k,   gk = scale · dSᵀ·q,   gv = Pᵀ·gOut,
  * gk/gv summed over the query heads that share a kv head, in head order. Rows outside every
- * sequence are not written. Deterministic: no atomics, every sum in a fixed order.
+ * sequence are not written. Deterministic: no atomics, every sum in a fixed order. Backends may
+ * hold dS in memory of their own to spare recomputing it (WebGPU: up to a fixed budget, see
+ * setStoredScoresBudget in webgpu/kernels/attention.ts); results do not depend on whether they do.
  * `scratch` holds at least attentionGradScratchBytes(args) bytes (row statistics and per-query-head
  * partial gk/gv); its contents are undefined before and after.
  */
