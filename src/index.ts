@@ -1,6 +1,8 @@
 // The public API, shared by the Node and browser entry points.
 export type { Backend, BackendInfo, BackendKind } from './backend/backend.js';
 export { createBackend, parseDeviceChoice, type DeviceChoice } from './backend/select.js';
+// Memory the WebGPU attention backward may hold for dS (lower it where device memory is tight).
+export { DEFAULT_STORED_SCORES_BUDGET, setStoredScoresBudget } from './backend/webgpu/kernels/attention.js';
 export { Runtime } from './tensor/runtime.js';
 export { Tensor } from './tensor/tensor.js';
 export { backward } from './tensor/autograd.js';

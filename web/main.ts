@@ -109,7 +109,7 @@ function showBackend(b: BackendReport): void {
 function footprintText(f: Footprint): string {
   return (
     `${(f.params / 1e6).toFixed(1)}M parameters, ${(f.trainableParams / 1e6).toFixed(2)}M trained; ` +
-    `weights ${fmtBytes(f.weightBytes)} + gradients and optimizer ${fmtBytes(f.optimizerBytes)} + activations ${fmtBytes(f.activationBytes)} ≈ ${fmtBytes(f.totalBytes)}`
+    `weights ${fmtBytes(f.weightBytes)} + gradients and optimizer ${fmtBytes(f.optimizerBytes)} + activations ${fmtBytes(f.activationBytes)} + attention scratch ${fmtBytes(f.attentionScratchBytes)} ≈ ${fmtBytes(f.totalBytes)}`
   );
 }
 

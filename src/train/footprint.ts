@@ -4,9 +4,12 @@
 // moments. Activations: what the backward pass keeps per token and layer, plus one chunk of
 // logits and their gradient (the LM-head loss runs over chunks of rows, see
 // tensor/ops/linear_loss.ts) and the head's weight gradient, which that loss takes early.
+// Attention scratch: the dS a WebGPU attention backward stores for one layer at a time (the
+// language model's causal row; the vision tower's windows are small), within its budget.
 import type { BackendInfo } from '../backend/backend.js';
 import type { QwenVLConfig } from '../models/qwen2vl/config.js';
 import { isLoraTarget, type LoraConfig } from '../nn/lora.js';
+import { storedScoresBytes } from '../backend/webgpu/kernels/attention.js';
 import { logitsChunkRows } from '../tensor/ops/linear_loss.js';
 import { fmtBytes } from '../util/format.js';
 
@@ -30,6 +33,8 @@ export interface Footprint {
   optimizerBytes: number;
   /** Kept for the backward pass of one packed row, logits included. */
   activationBytes: number;
+  /** Held during one layer's attention backward: its stored dS (WebGPU). */
+  attentionScratchBytes: number;
   totalBytes: number;
   /** The single largest buffer, which must fit one storage binding. */
   largest: { what: string; bytes: number };
@@ -132,7 +137,17 @@ export function estimateSftFootprint(c: QwenVLConfig, o: FootprintOptions): Foot
     rowBytes >= embedBytes
       ? { what: `the MLP activations of a packed row (${T} tokens × ${t.intermediateSize}, f32)`, bytes: rowBytes }
       : { what: `the token embeddings (${t.vocabSize} × ${t.hiddenSize})`, bytes: embedBytes };
-  return { params, trainableParams: trainable, weightBytes, optimizerBytes, activationBytes, totalBytes: weightBytes + optimizerBytes + activationBytes, largest };
+  const attentionScratchBytes = storedScoresBytes({ hq: t.numHeads, nSeq: 1, maxSeqlenQ: T, maxSeqlenK: T }, true);
+  return {
+    params,
+    trainableParams: trainable,
+    weightBytes,
+    optimizerBytes,
+    activationBytes,
+    attentionScratchBytes,
+    totalBytes: weightBytes + optimizerBytes + activationBytes + attentionScratchBytes,
+    largest,
+  };
 }
 
 /** Why the run cannot work on an adapter with these limits (empty when it fits what WebGPU lets us check). */

@@ -12,6 +12,7 @@ import { DEFAULT_LORA } from '../../src/nn/lora.js';
 import { Runtime } from '../../src/tensor/runtime.js';
 import { LOGITS_CHUNK_BYTES } from '../../src/tensor/ops/linear_loss.js';
 import { estimateSftFootprint, fitProblems } from '../../src/train/footprint.js';
+import { DEFAULT_STORED_SCORES_BUDGET } from '../../src/backend/webgpu/kernels/attention.js';
 
 const { backend } = await createBackend('wasm');
 const rt = new Runtime(backend);
@@ -57,6 +58,20 @@ describe('Stage-I footprint estimate', () => {
     // The logits never are the limit: the loss takes them a chunk of rows at a time.
     const head = estimateSftFootprint(withQwenVocab(), { batchTokens: 2048, freezeVision: true, weightElementBytes: 2 });
     expect(head.largest.what).toBe('the token embeddings (151936 × 64)');
+  });
+
+  it("adds one layer's stored attention dS (a causal triangle per head), none where a head exceeds the budget", () => {
+    const c = withQwenVocab();
+    const opts = { freezeVision: true, weightElementBytes: 2 as const };
+    const triangle = (T: number) => {
+      const blocks = Math.ceil(T / 64);
+      return ((64 * 64 * blocks * (blocks + 1)) / 2) * 4;
+    };
+    const f = estimateSftFootprint(c, { ...opts, batchTokens: 2048 });
+    expect(f.attentionScratchBytes).toBe(c.text.numHeads * triangle(2048));
+    expect(f.totalBytes).toBe(f.weightBytes + f.optimizerBytes + f.activationBytes + f.attentionScratchBytes);
+    expect(triangle(32768)).toBeGreaterThan(DEFAULT_STORED_SCORES_BUDGET);
+    expect(estimateSftFootprint(c, { ...opts, batchTokens: 32768 }).attentionScratchBytes).toBe(0);
   });
 
   it('counts one chunk of logits and its gradient, not the whole row', () => {

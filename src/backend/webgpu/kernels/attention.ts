@@ -156,10 +156,22 @@ export function setStoredScoresBudget(bytes: number): void {
   storedScoresBudget = bytes;
 }
 
-/** Query heads per group of the stored-dS backward, or 0 where one head's dS exceeds the budget. */
-function headsPerGroup(ctx: GpuContext, a: AttentionArgs, layout: ScoreLayout): number {
-  const budget = Math.min(storedScoresBudget, ctx.device.limits.maxStorageBufferBindingSize, ctx.device.limits.maxBufferSize);
-  return Math.min(a.hq, Math.floor(budget / layout.headBytes));
+/**
+ * Query heads per group of the stored-dS backward, or 0 where one head's dS exceeds the budget
+ * (capped by `bufferCap`, the adapter's largest binding) or there is nothing to store.
+ */
+function headsPerGroup(a: Pick<AttentionArgs, 'hq' | 'maxSeqlenQ' | 'maxSeqlenK'>, layout: ScoreLayout, bufferCap: number): number {
+  if (a.maxSeqlenQ === 0 || a.maxSeqlenK === 0) return 0;
+  return Math.min(a.hq, Math.floor(Math.min(storedScoresBudget, bufferCap) / layout.headBytes));
+}
+
+/**
+ * Bytes of stored dS the backward takes from the pool for these attention args (0 where it
+ * recomputes instead): what memory estimates add for the backward of one attention call.
+ */
+export function storedScoresBytes(a: Pick<AttentionArgs, 'hq' | 'nSeq' | 'maxSeqlenQ' | 'maxSeqlenK'>, triangle: boolean, bufferCap = Infinity): number {
+  const layout = storedScoreLayout(a, triangle);
+  return headsPerGroup(a, layout, bufferCap) * layout.headBytes;
 }
 
 function params(a: AttentionArgs, blocks: number, dk = 0, head0 = 0, ds: ScoreLayout = { slot: 0, cols: 0, headBytes: 0 }): Params {
@@ -200,7 +212,7 @@ export function attentionGrad(ctx: GpuContext, a: AttentionGradArgs): void {
     workgroups: ctx.grid(Math.max(a.hq * a.tq, a.nSeq), 256),
   });
   const layout = storedScoreLayout(a, causalSquare(a));
-  const group = a.maxSeqlenQ > 0 && a.maxSeqlenK > 0 ? headsPerGroup(ctx, a, layout) : 0;
+  const group = headsPerGroup(a, layout, Math.min(ctx.device.limits.maxStorageBufferBindingSize, ctx.device.limits.maxBufferSize));
   if (group > 0) {
     const ds = ctx.pool.alloc(group * layout.headBytes, `${label}: stored dS`);
     for (let h0 = 0; h0 < a.hq; h0 += group) {
