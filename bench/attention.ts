@@ -15,6 +15,7 @@ import {
   setAttentionTile,
   setStoredScoresBudget,
   storedScoreLayout,
+  storedScoresBytes,
   causalSquare,
   DEFAULT_STORED_SCORES_BUDGET,
   type AttentionPass,
@@ -246,11 +247,14 @@ const DS_BUDGETS_MIB = [0, 128, 256, 512, 1024];
 /** Times the backward alone (after one forward) with each stored-dS budget. */
 async function timeScoreBudgets(backend: Backend, p: Problem, timing: TimingOptions): Promise<Row[]> {
   const rows: Row[] = [];
-  const headMib = storedScoreLayout(p.args, causalSquare(p.args)).headBytes / 2 ** 20;
+  const triangle = causalSquare(p.args);
+  const headBytes = storedScoreLayout(p.args, triangle).headBytes;
+  const { maxBindingBytes, maxBufferBytes } = backend.info.limits;
   backend.attention(p.args);
   for (const mib of DS_BUDGETS_MIB) {
     setStoredScoresBudget(mib * 2 ** 20);
-    const group = Math.min(p.args.hq, Math.floor(mib / headMib));
+    // Heads per group as the kernel forms them.
+    const group = storedScoresBytes(p.args, triangle, Math.min(maxBindingBytes, maxBufferBytes)) / headBytes;
     const ms = (await timeRuns(backend, () => backend.attentionGrad(p.args), timing)).seconds * 1e3;
     rows.push({ shape: `dS budget (${p.shape.name})`, budget_mib: mib, head_groups: group > 0 ? Math.ceil(p.args.hq / group) : 0, bwd_ms: ms });
     console.log(`  ${JSON.stringify(rows[rows.length - 1])}`);

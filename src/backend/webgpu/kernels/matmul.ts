@@ -5,7 +5,7 @@
 // where tiles would idle.
 import type { MatmulArgs, WeightDType } from '../../kernels.js';
 import { checkMatmul } from '../../args/matmul.js';
-import type { GpuContext } from '../context.js';
+import type { Dispatch, GpuContext } from '../context.js';
 import { Params } from '../params.js';
 import { unrolled } from '../product-loops.js';
 import { MATMUL_TUNING } from './matmul-tuning.js';
@@ -201,26 +201,19 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
     if (plan.vec && !skinnyVecFits(a))
       throw new Error(`${label}: skinny_vec needs B stored n×k, A m×k, k and B's batch stride multiples of 8 and A's of 4; run it with vec: false`);
     const params = new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, a.strideOut, 1, a.k);
+    const bindings: Dispatch['bindings'] = [
+      [a.a, 'read'],
+      [a.b, 'read'],
+      [a.out, 'write'],
+    ];
+    // skinny_vec reads A again as vec4s (binding 4) and B as vec4 words (binding 6; 5 is the tiled kernel's).
+    if (plan.vec) bindings.push([a.a, 'read'], [a.b, 'read'], [a.b, 'read']);
     ctx.dispatch({
       label,
       shader: 'matmul',
       entry: plan.vec ? 'skinny_vec' : 'skinny',
       constants: { ...layout, NC: plan.nc },
-      // skinny_vec reads A again as vec4s (binding 4) and B as vec4 words (binding 6; 5 is the tiled kernel's).
-      bindings: plan.vec
-        ? [
-            [a.a, 'read'],
-            [a.b, 'read'],
-            [a.out, 'write'],
-            [a.a, 'read'],
-            [a.b, 'read'],
-            [a.b, 'read'],
-          ]
-        : [
-            [a.a, 'read'],
-            [a.b, 'read'],
-            [a.out, 'write'],
-          ],
+      bindings,
       params,
       workgroups: [Math.ceil(a.n / plan.nc), Math.ceil(a.m / 4), a.batch],
     });
