@@ -11,6 +11,7 @@ import type { Storage } from '../src/backend/storage.js';
 import type { WebGpuBackend } from '../src/backend/webgpu/backend.js';
 import {
   matmulWithPlan,
+  outputTiles,
   planMatmul,
   skinnyVecFits,
   TILED_VARIANTS,
@@ -43,8 +44,30 @@ function mlp(tokens: number, hidden: number, inter: number, tag: string): Matmul
     { name: `${tag} up x·Wᵀ bf16 W`, m: tokens, n: inter, k: hidden, transB: true, bDtype: 'bf16' },
     { name: `${tag} down x·Wᵀ`, m: tokens, n: hidden, k: inter, transB: true },
     { name: `${tag} up dX = dY·W`, m: tokens, n: hidden, k: inter },
+    { name: `${tag} down dX = dY·W`, m: tokens, n: inter, k: hidden },
     { name: `${tag} up dW = dYᵀ·X`, m: inter, n: hidden, k: tokens, transA: true },
     { name: `${tag} down dW = dYᵀ·X`, m: hidden, n: inter, k: tokens, transA: true },
+  ];
+}
+
+/** The attention projections of one layer (q and o: hidden × hidden; k and v: kvDim × hidden). */
+function projections(tokens: number, hidden: number, kvDim: number, tag: string): MatmulShape[] {
+  return [
+    { name: `${tag} q/o x·Wᵀ`, m: tokens, n: hidden, k: hidden, transB: true },
+    { name: `${tag} q/o dX = dY·W`, m: tokens, n: hidden, k: hidden },
+    { name: `${tag} q/o dW = dYᵀ·X`, m: hidden, n: hidden, k: tokens, transA: true },
+    { name: `${tag} k/v x·Wᵀ`, m: tokens, n: kvDim, k: hidden, transB: true },
+    { name: `${tag} k/v dX = dY·W`, m: tokens, n: hidden, k: kvDim },
+    { name: `${tag} k/v dW = dYᵀ·X`, m: kvDim, n: hidden, k: tokens, transA: true },
+  ];
+}
+
+/** The tied LM head on a chunk of `rows` tokens: logits, dh and the embedding's dW. */
+function lmHead(rows: number, hidden: number, vocab: number): MatmulShape[] {
+  return [
+    { name: `LM head logits, ${rows} rows`, m: rows, n: vocab, k: hidden, transB: true },
+    { name: `LM head dh, ${rows} rows`, m: rows, n: hidden, k: vocab },
+    { name: `LM head dW, ${rows} rows`, m: vocab, n: hidden, k: rows, transA: true },
   ];
 }
 
@@ -52,9 +75,8 @@ export const GPU_SHAPES: MatmulShape[] = [
   ...[256, 512, 1024, 2048, 4096].map(square),
   ...mlp(2048, 896, 4864, '0.5B'),
   { name: '3B up x·Wᵀ', m: 2048, n: 11008, k: 2048, transB: true },
-  { name: '0.5B q/o dW = dYᵀ·X', m: 896, n: 896, k: 2048, transA: true },
-  { name: '0.5B k/v dW = dYᵀ·X', m: 128, n: 896, k: 2048, transA: true },
-  { name: 'LM head dh, 1024 rows', m: 1024, n: 896, k: 151936 },
+  ...projections(2048, 896, 128, '0.5B'),
+  ...lmHead(1024, 896, 151936),
   { name: 'attn scores 14×QKᵀ', m: 1024, n: 1024, k: 64, batch: 14, transB: true },
   { name: 'decode up x·Wᵀ', m: 1, n: 4864, k: 896, transB: true },
   { name: 'decode up bf16 W', m: 1, n: 4864, k: 896, transB: true, bDtype: 'bf16' },
@@ -77,14 +99,43 @@ const smallEnough = (s: MatmulShape): boolean => flopOf(s) <= 3e8 && bytesOf(s) 
 
 /** Readable plan names: "128x128k8t256+vec" (vector loads where aligned), "skinny8". */
 export const planName = (p: MatmulPlan): string =>
-  p.kind === 'tiled' ? `${p.variant}${p.vec ? '+vec' : ''}${(p.splits ?? 1) > 1 ? `/k${p.splits}` : ''}` : `skinny${p.nc}${p.vec ? '+vec' : ''}`;
+  p.kind === 'tiled'
+    ? `${p.variant}${p.vec ? '+vec' : ''}${(p.splits ?? 1) > 1 ? `/k${p.splits}${p.whole ? ` after ${p.whole}` : ''}` : ''}`
+    : `skinny${p.nc}${p.vec ? '+vec' : ''}`;
+
+/**
+ * Workgroups a GPU may run at once, guessed as SMs × workgroups per SM (WebGPU does not say):
+ * SM counts of common large GPUs (A100 108, 128, H100 132), 1 to 4 workgroups each.
+ */
+const WAVE_SLOTS = [108, 128, 132].flatMap((sms) => [1, 2, 3, 4].map((w) => sms * w));
+
+/**
+ * Split-tail plans for one matrix: for each guess S of the workgroups that run at once, the tiles
+ * of the last, partial wave (tiles mod S) are split over k into as many slices as that wave has
+ * room for (2 to 16, slices at least 64 deep), the earlier ones run whole.
+ */
+function splitTailPlans(a: MatmulArgs): MatmulPlan[] {
+  const plans = new Map<string, MatmulPlan>();
+  for (const variant of ['128x128k8t256', '64x128k8t256'] as const) {
+    const { tiles } = outputTiles(a, variant);
+    for (const slots of WAVE_SLOTS) {
+      const tail = tiles % slots;
+      if (tiles <= slots || tail === 0) continue;
+      const splits = Math.min(16, Math.floor(slots / tail), Math.floor(a.k / 64));
+      if (splits < 2) continue;
+      const plan: MatmulPlan = { kind: 'tiled', variant, vec: true, splits, whole: tiles - tail };
+      plans.set(planName(plan), plan);
+    }
+  }
+  return [...plans.values()];
+}
 
 /**
  * Plans to time for a shape on WebGPU, the one planMatmul picks first. With `all`: every
  * tiled variant with vector loads, and the 128×128 ones without (to measure what vector
- * loads give); few-row products add the split-k kernel's column counts; one matrix with a
- * long k and fewer than 1024 output tiles of 128² (a few waves over the SMs at most) adds two
- * variants split over k.
+ * loads give); few-row products add the split-k kernel's column counts; one matrix with
+ * k ≥ 256 and fewer than 1024 output tiles of 128² (a few waves over the SMs at most) adds two
+ * variants split over k, and any one matrix the split-tail plans (see splitTailPlans).
  */
 function candidatePlans(a: MatmulArgs, chosen: MatmulPlan, variants: VariantChoice): MatmulPlan[] {
   if (variants === 'chosen') return [chosen];
@@ -98,8 +149,12 @@ function candidatePlans(a: MatmulArgs, chosen: MatmulPlan, variants: VariantChoi
           { kind: 'tiled', variant: '64x64k8t64', vec: true },
         ]
       : tiled;
-  if (a.m > 64 && a.batch === 1 && a.k >= 1024 && Math.ceil(a.m / 128) * Math.ceil(a.n / 128) < 1024)
-    for (const variant of ['128x128k8t256', '64x128k8t256'] as const) for (const splits of [2, 3, 4, 8, 16]) all.push({ kind: 'tiled', variant, vec: true, splits });
+  // Every split count up to 8 for the big tiles, so that some tiles × splits end near a whole number of waves.
+  if (a.m > 64 && a.batch === 1 && a.k >= 256 && Math.ceil(a.m / 128) * Math.ceil(a.n / 128) < 1024) {
+    for (const splits of [2, 3, 4, 5, 6, 7, 8, 12, 16]) all.push({ kind: 'tiled', variant: '128x128k8t256', vec: true, splits });
+    for (const splits of [2, 4, 8, 16]) all.push({ kind: 'tiled', variant: '64x128k8t256', vec: true, splits });
+  }
+  if (a.m > 64 && a.batch === 1) all.push(...splitTailPlans(a));
   return [chosen, ...all.filter((p) => planName(p) !== planName(chosen))];
 }
 
@@ -281,9 +336,10 @@ export async function matmulSuite(backend: Backend, opts: MatmulSuiteOptions = {
       Object.assign(row, planFields(results));
       const winner = results.find((r) => planName(r.plan) === row.bestTiled);
       if (chosen.kind === 'tiled' && winner?.plan.kind === 'tiled') {
-        const { variant, vec, splits = 1 } = winner.plan;
+        const { variant, vec, splits = 1, whole = 0 } = winner.plan;
         const layout = { batch: args.batch, transA: args.transA, transB: args.transB, bDtype: args.bDtype };
-        tuned.push({ m: s.m, n: s.n, k: s.k, ...layout, variant, vec, ...(splits > 1 ? { splits } : {}), gflops: Math.round(winner.gflops!) });
+        const split = splits > 1 ? { splits, ...(whole ? { whole } : {}) } : {};
+        tuned.push({ m: s.m, n: s.n, k: s.k, ...layout, variant, vec, ...split, gflops: Math.round(winner.gflops!) });
       }
     } else {
       const t = await timeRuns(backend, () => backend.matmul(args), timing);
@@ -308,7 +364,7 @@ export async function matmulSuite(backend: Backend, opts: MatmulSuiteOptions = {
 export function renderTuning(t: MatmulTuning): string {
   const str = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   const entry = (s: TunedShape) =>
-    `    { m: ${s.m}, n: ${s.n}, k: ${s.k}, batch: ${s.batch}, transA: ${s.transA}, transB: ${s.transB}, bDtype: ${str(s.bDtype)}, variant: ${str(s.variant)}, vec: ${s.vec}, ${s.splits ? `splits: ${s.splits}, ` : ''}gflops: ${s.gflops} },`;
+    `    { m: ${s.m}, n: ${s.n}, k: ${s.k}, batch: ${s.batch}, transA: ${s.transA}, transB: ${s.transB}, bDtype: ${str(s.bDtype)}, variant: ${str(s.variant)}, vec: ${s.vec}, ${s.splits ? `splits: ${s.splits}, ` : ''}${s.whole ? `whole: ${s.whole}, ` : ''}gflops: ${s.gflops} },`;
   return [
     '// Which variant of the tiled matmul kernel runs which shape: per measured shape, the',
     '// fastest correct one (planMatmul takes the nearest measured shape). Written by the',

@@ -19,8 +19,10 @@ struct Params {
   stride_a: u32,
   stride_b: u32,
   stride_out: u32,
-  splits: u32,   // tiled: k-slices (1: none); workgroup z = batch·splits + slice
+  splits: u32,   // tiled: k-slices of each split output tile (1: no split)
   k_slice: u32,  // tiled: depth of a k-slice, a multiple of every BK
+  whole: u32,    // tiled, split: output tiles computed whole, before the split ones
+  tiles_x: u32,  // tiled, split: output tiles per tile row
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -196,11 +198,9 @@ struct Share {
   b1: vec4f,
 }
 
-/// Loads this thread's share of the K-tile at depth k0 of matrix `batch` for workgroup `wid`.
-fn fetch(lid: u32, wid: vec3u, batch: u32, k0: u32) -> Share {
+/// Loads this thread's share of the K-tile at depth k0 of matrix `batch` for the output tile at (row0, col0).
+fn fetch(lid: u32, row0: u32, col0: u32, batch: u32, k0: u32) -> Share {
   let threads = WX * WY;
-  let row0 = wid.y * TM * WY;
-  let col0 = wid.x * 8u * WX;
   let base_a = batch * p.stride_a;
   let base_b = batch * p.stride_b;
   let full_k = k0 + BK <= p.k;
@@ -275,18 +275,14 @@ fn k_step(kk: u32, qa: u32, qb: u32) {
   }
 }
 
-@compute @workgroup_size(WX * WY)
-fn tiled(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
+/// Accumulates the output tile at (row0, col0) of matrix `batch` over depths k_begin ..< k_end
+/// into the thread's acc{r}{h}.
+fn multiply(lid: u32, row0: u32, col0: u32, batch: u32, k_begin: u32, k_end: u32) {
   let tx = lid % WX;
   let ty = lid / WX;
-  // Split over k (splits > 1: few output tiles and a long k): slice s sums depths
-  // k_begin ..< k_begin + k_slice into its own partial matrix (out is then the partials,
-  // stride_out m·n apart), which sum_slices adds in slice order.
-  let batch = wid.z / p.splits;
-  let k_begin = (wid.z % p.splits) * p.k_slice;
-  let tiles = (min(p.k - k_begin, p.k_slice) + BK - 1u) / BK;
+  let tiles = (k_end - k_begin + BK - 1u) / BK;
 
-  var share = fetch(lid, wid, batch, k_begin);
+  var share = fetch(lid, row0, col0, batch, k_begin);
   stash(lid, 0u, share);
   workgroupBarrier();
 
@@ -294,7 +290,7 @@ fn tiled(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     let cur = t & 1u;
     let has_next = t + 1u < tiles;
     if (has_next) {
-      share = fetch(lid, wid, batch, k_begin + (t + 1u) * BK);
+      share = fetch(lid, row0, col0, batch, k_begin + (t + 1u) * BK);
       if (!STAGED) { stash(lid, cur ^ 1u, share); }
     }
     let qa = BUF_QUADS * cur + ty;
@@ -315,10 +311,13 @@ fn tiled(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     if (has_next && STAGED) { stash(lid, cur ^ 1u, share); }
     workgroupBarrier();
   }
+}
 
-  let base_o = wid.z * p.stride_out;
-  let r_lo = wid.y * TM * WY + 4u * ty;
-  let c_lo = wid.x * 8u * WX + 4u * tx;
+/// Writes the thread's outputs of the tile at (row0, col0) into matrix `batch` of out.
+fn store_tile(lid: u32, row0: u32, col0: u32, batch: u32) {
+  let base_o = batch * p.stride_out;
+  let r_lo = row0 + 4u * (lid / WX);
+  let c_lo = col0 + 4u * (lid % WX);
   let c_hi = c_lo + 4u * WX;
   store_quad(base_o, r_lo, c_lo, acc00); store_quad(base_o, r_lo, c_hi, acc01);
   store_quad(base_o, r_lo + 1u, c_lo, acc10); store_quad(base_o, r_lo + 1u, c_hi, acc11);
@@ -333,29 +332,88 @@ fn tiled(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
   }
 }
 
-// ── sum_slices: the split over k's epilogue, out[e] = Σ_{s < splits} slice s [e] ──────────
-// The slices are the m·n partial matrices `tiled` wrote into a (bound here as its input), added
-// in slice order. Thread t of T takes elements t + c·T, c < 4: each load is coalesced and four
-// are in flight, with no workgroup memory or barrier (a general reduce ran these at ~1 TB/s).
+/// Workgroup (x, y, z) computes output tile (x, y) of matrix z over all of k.
+@compute @workgroup_size(WX * WY)
+fn tiled(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
+  let row0 = wid.y * TM * WY;
+  let col0 = wid.x * 8u * WX;
+  multiply(lid, row0, col0, wid.z, 0u, p.k);
+  store_tile(lid, row0, col0, wid.z);
+}
+
+// ── tiled_split: `tiled` for one matrix with its last output tiles split over k ─────────
+// The workgroups, numbered along x then y, first compute output tiles 0 ..< whole whole (tiles
+// numbered row-major), then each later tile t (whole + t) as `splits` k-slices: slice s sums
+// depths s·k_slice ..< (s+1)·k_slice into partial slot t·splits + s of slice_parts, and
+// sum_slices adds the slots in slice order. Whole tiles first and cut tiles last lets the GPU's
+// last wave of workgroups end together, instead of a few SMs finishing whole tiles while the
+// rest idle; `whole` = 0 splits every tile (few tiles and a long k).
+@group(0) @binding(6) var<storage, read_write> slice_parts: array<f32>;
+
+/// The thread's output quad i < 2·TM (acc{i/2}{i%2}).
+fn acc_quad(i: u32) -> vec4f {
+  switch (i) {
+    case 0u: { return acc00; } case 1u: { return acc01; } case 2u: { return acc10; } case 3u: { return acc11; }
+    case 4u: { return acc20; } case 5u: { return acc21; } case 6u: { return acc30; } case 7u: { return acc31; }
+    case 8u: { return acc40; } case 9u: { return acc41; } case 10u: { return acc50; } case 11u: { return acc51; }
+    case 12u: { return acc60; } case 13u: { return acc61; } case 14u: { return acc70; } default: { return acc71; }
+  }
+}
+
+/// Output tiles in the matrix.
+fn tile_count() -> u32 { return p.tiles_x * ((p.m + TM * WY - 1u) / (TM * WY)); }
+
+@compute @workgroup_size(WX * WY)
+fn tiled_split(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let w = wid.x + wid.y * nwg.x;
+  let split = w >= p.whole;
+  let u = w - p.whole; // when split: the slot
+  let tile = select(w, p.whole + u / p.splits, split);
+  if (tile >= tile_count()) { return; } // the 2-D grid's spare workgroups
+  let row0 = (tile / p.tiles_x) * TM * WY;
+  let col0 = (tile % p.tiles_x) * 8u * WX;
+  let k_begin = select(0u, (u % p.splits) * p.k_slice, split);
+  let k_end = select(p.k, min(p.k, k_begin + p.k_slice), split);
+  multiply(lid, row0, col0, 0u, k_begin, k_end);
+  if (!split) {
+    store_tile(lid, row0, col0, 0u);
+    return;
+  }
+  // Quad i of the thread: tile row 4ty + i/2 (+ 4WY − 4 from i = 8), columns 4tx + 4WX·(i % 2).
+  let cols = 8u * WX;
+  let first = (u * TM * WY + 4u * (lid / WX)) * cols + 4u * (lid % WX);
+  for (var i = 0u; i < 2u * TM; i++) {
+    let r = i / 2u;
+    let at = first + (r + select(0u, 4u * WY - 4u, r >= 4u)) * cols + 4u * WX * (i % 2u);
+    let v = acc_quad(i);
+    slice_parts[at] = v.x; slice_parts[at + 1u] = v.y; slice_parts[at + 2u] = v.z; slice_parts[at + 3u] = v.w;
+  }
+}
+
+// ── sum_slices: the split over k's epilogue ────────────────────────────────────────────
+// out[row, col] = Σ_{s < splits} partial slot t·splits + s at the tile-relative (row, col), for
+// every element of the split tiles t (tiles whole + t), added in slice order. Thread e takes
+// element e of the split tiles' partials in slot order, so loads and stores along a tile row are
+// coalesced. Binds the partials as `a` and out as slice_sum, with tiled_split's tile constants.
 @group(0) @binding(2) var<storage, read_write> slice_sum: array<f32>;
 
 @compute @workgroup_size(256)
 fn sum_slices(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let threads = nwg.x * nwg.y * 256u;
-  let t = gid.x + gid.y * nwg.x * 256u;
-  let mn = p.m * p.n;
-  var e = vec4u(t, t + threads, t + 2u * threads, t + 3u * threads);
-  let live = e < vec4u(mn);
-  e = select(vec4u(0u), e, live); // dead lanes read element 0 and store nothing
-  var acc = vec4f(a[e.x], a[e.y], a[e.z], a[e.w]);
-  for (var s = 1u; s < p.splits; s++) {
-    let at = e + vec4u(s * mn);
-    acc += vec4f(a[at.x], a[at.y], a[at.z], a[at.w]);
-  }
-  if (live.x) { slice_sum[e.x] = acc.x; }
-  if (live.y) { slice_sum[e.y] = acc.y; }
-  if (live.z) { slice_sum[e.z] = acc.z; }
-  if (live.w) { slice_sum[e.w] = acc.w; }
+  let cols = 8u * WX;
+  let tile_elems = TM * WY * cols;
+  let tiles = tile_count();
+  let e = gid.x + gid.y * nwg.x * 256u;
+  if (e >= (tiles - p.whole) * tile_elems) { return; }
+  let t = e / tile_elems;
+  let at = e % tile_elems;
+  let tile = p.whole + t;
+  let row = (tile / p.tiles_x) * TM * WY + at / cols;
+  let col = (tile % p.tiles_x) * cols + at % cols;
+  if (row >= p.m || col >= p.n) { return; }
+  let first = t * p.splits * tile_elems + at;
+  var acc = a[first];
+  for (var s = 1u; s < p.splits; s++) { acc += a[first + s * tile_elems]; }
+  slice_sum[row * p.n + col] = acc;
 }
 
 // ── skinny: few rows (decode, m ≤ 16), memory-bound on B ─────────────────────────────

@@ -320,6 +320,53 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
     check(gpu!, { m: 132, n: 136, k: 100, transB: true, batch: 1, bDtype: 'bf16' }, run(plan)),
   );
 
+  // Whole tiles first, the rest split: 132×260 in 64×128 tiles is 3 rows of 3 tiles; tiles 0..3 run
+  // whole and 4..8 in 3 k-slices. Right against the reference in every layout and with a packed B.
+  const tail: MatmulPlan = { kind: 'tiled', variant: '64x128k8t256', vec: true, splits: 3, whole: 4 };
+  it.each(TRANSPOSES.map(([transA, transB]) => ({ transA, transB })))('whole tiles then split ones: 132×260×100 transA=$transA transB=$transB', ({ transA, transB }) =>
+    check(gpu!, { m: 132, n: 260, k: 100, transA, transB, batch: 1 }, run(tail)),
+  );
+  it('whole tiles then split ones: bf16 B 132×260×100', () => check(gpu!, { m: 132, n: 260, k: 100, transB: true, batch: 1, bDtype: 'bf16' }, run(tail)));
+
+  it('a whole tile has the bits of the unsplit product, a split one those of splitting every tile', async () => {
+    const c = { m: 132, n: 260, k: 100, transA: false, transB: true };
+    const a = upload(gpu!, randomF32(c.m * c.k, 31));
+    const b = upload(gpu!, randomF32(c.k * c.n, 32));
+    try {
+      const unsplit = await product({ kind: 'tiled', variant: '64x128k8t256', vec: true }, a, b, c);
+      const allSplit = await product({ ...tail, whole: 0 }, a, b, c);
+      const mixed = await product(tail, a, b, c);
+      const everyTileWhole = await product({ ...tail, whole: 9 }, a, b, c);
+      expect(Buffer.from(everyTileWhole.buffer).equals(Buffer.from(unsplit.buffer))).toBe(true);
+      let wholeSeen = 0;
+      let splitSeen = 0;
+      for (let i = 0; i < c.m; i++)
+        for (let j = 0; j < c.n; j++) {
+          const tile = Math.floor(i / 64) * 3 + Math.floor(j / 128);
+          const want = tile < 4 ? unsplit : allSplit;
+          expect(mixed[i * c.n + j]).toBe(want[i * c.n + j]);
+          if (tile < 4) wholeSeen++;
+          else if (mixed[i * c.n + j] !== unsplit[i * c.n + j]) splitSeen++;
+        }
+      expect(wholeSeen).toBe(64 * 260 + 64 * 128); // the first tile row and the next row's first tile
+      expect(splitSeen).toBeGreaterThan(0); // the two summation orders do differ somewhere, so the check has teeth
+    } finally {
+      gpu!.free(a);
+      gpu!.free(b);
+    }
+  });
+
+  it('runs a split over more workgroups than one grid row holds (a 2-D grid, spare workgroups idle)', async () => {
+    const ctx = gpu!.ctx as { maxWorkgroups: number };
+    const max = ctx.maxWorkgroups;
+    ctx.maxWorkgroups = 13; // 4 whole + 5 × 3 split = 19 workgroups: a 10 × 2 grid, one spare
+    try {
+      await check(gpu!, { m: 132, n: 260, k: 100, batch: 1 }, run(tail));
+    } finally {
+      ctx.maxWorkgroups = max;
+    }
+  });
+
   it('cuts k into aligned slices, and refuses a split of a batch', () => {
     expect(kSlices(100, 3)).toEqual({ kSlice: 48, slices: 3 });
     expect(kSlices(33, 3)).toEqual({ kSlice: 16, slices: 3 });
@@ -330,6 +377,7 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
     const out = gpu!.alloc(2 * 8 * 8 * 4, 'test out');
     const args: MatmulArgs = { a, b: a, out, batch: 2, m: 8, n: 8, k: 64, transA: false, transB: true, strideA: 512, strideB: 512, strideOut: 64, bDtype: 'f32' };
     expect(() => matmulWithPlan(gpu!.ctx, args, { kind: 'tiled', variant: '64x128k8t256', vec: true, splits: 2 })).toThrow(/split over k runs one matrix, got batch 2/);
+    expect(() => matmulWithPlan(gpu!.ctx, { ...args, batch: 1 }, { kind: 'tiled', variant: '64x128k8t256', vec: true, splits: 2, whole: -1 })).toThrow(/whole must be a count of output tiles/);
     for (const s of [a, out]) gpu!.free(s);
   });
 
@@ -375,6 +423,15 @@ describe('matmul planning', () => {
     expect(plan(128, 896, 2048)).toEqual({ kind: 'tiled', variant: '128x128k8t256', vec: true, splits: 8 }); // measured: its split at k = 2048
     expect(plan(128, 768, 2048)).toEqual({ kind: 'tiled', variant: '128x128k8t256', vec: true }); // only near it: no split below k = 4096
     expect(plan(128, 896, 2048, 2)).toEqual({ kind: 'tiled', variant: '128x128k8t256', vec: true });
+  });
+
+  it('applies measured whole tiles only to the very shape measured', () => {
+    const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 32768 };
+    const tuning = { adapter: 'test', date: '', source: 'test', shapes: [{ ...shape(2048, 4864, 8192, '128x128k8t256'), splits: 3, whole: 528 }] };
+    const bound = { bytes: 2 ** 30 } as MatmulArgs['a'];
+    const plan = (m: number, n: number, k: number) => planMatmul({ ...args(m, n, k), a: bound, b: bound }, limits, tuning);
+    expect(plan(2048, 4864, 8192)).toEqual({ kind: 'tiled', variant: '128x128k8t256', vec: true, splits: 3, whole: 528 });
+    expect(plan(2048, 4608, 8192)).toEqual({ kind: 'tiled', variant: '128x128k8t256', vec: true, splits: 3 }); // near it, long k: every tile split
   });
 
   it('the committed table names only existing variants', () => {

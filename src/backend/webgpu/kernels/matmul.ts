@@ -50,12 +50,16 @@ export const DEFAULT_TILED: TiledVariant = '128x128k8t256';
 /**
  * How one product runs. `tiled` runs a variant of the tiled kernel; `vec` reads the
  * operands as vectors wherever they are aligned (see `vectorLoads`); `splits` > 1 cuts k
- * into that many slices (see `kSlices`), each a matrix of partial sums, added in slice
- * order by `sum_slices` (one matrix only: batch 1). `skinny` computes 4 rows × nc columns
+ * into that many slices (see `kSlices`) for every output tile after the first `whole` ones
+ * (row-major; default 0: all), each slice a tile of partial sums, added in slice order by
+ * `sum_slices` (one matrix only: batch 1). Splitting only the last tiles evens out the GPU's
+ * last wave of workgroups (see `work_of` in the shader). `skinny` computes 4 rows × nc columns
  * per workgroup, splitting k over 256/nc threads per column; with `vec` (`skinny_vec`, B stored
  * n×k and aligned: see `skinnyVecFits`) it reads B in 8-element chunks, 16 bytes a load.
  */
-export type MatmulPlan = { kind: 'tiled'; variant: TiledVariant; vec: boolean; splits?: number } | { kind: 'skinny'; nc: 4 | 8 | 16 | 32; vec?: boolean };
+export type MatmulPlan =
+  | { kind: 'tiled'; variant: TiledVariant; vec: boolean; splits?: number; whole?: number }
+  | { kind: 'skinny'; nc: 4 | 8 | 16 | 32; vec?: boolean };
 
 /** k-slices start at multiples of this (the deepest K-tile), so no K-tile straddles two. */
 const K_SLICE_ALIGN = 16;
@@ -80,6 +84,8 @@ export interface TunedShape {
   vec: boolean;
   /** k-slices of the winner (absent: 1). planMatmul applies it to one matrix: this very shape, or any of k ≥ SPLIT_MIN_K. */
   splits?: number;
+  /** Output tiles the winner computed whole before the split ones (absent: 0); applied to this very shape only. */
+  whole?: number;
   gflops: number;
 }
 
@@ -168,6 +174,13 @@ export function nearestTuned(a: MatmulArgs, shapes: readonly TunedShape[]): Tune
   return best;
 }
 
+/** Output tiles of a one-matrix product in a tiled variant: per tile row, and in all. */
+export function outputTiles(a: Pick<MatmulArgs, 'm' | 'n'>, variant: TiledVariant): { tilesX: number; tiles: number } {
+  const g = TILED_VARIANTS[variant];
+  const tilesX = Math.ceil(a.n / (8 * g.wx));
+  return { tilesX, tiles: tilesX * Math.ceil(a.m / (g.tm * g.wy)) };
+}
+
 export function planMatmul(a: MatmulArgs, limits: TiledLimits, tuning: MatmulTuning = MATMUL_TUNING): MatmulPlan {
   const groups = (rows: number, cols: number) => Math.ceil(a.m / rows) * Math.ceil(a.n / cols) * a.batch;
   if (a.m <= SKINNY_MAX_M || !tiledBindable(a)) {
@@ -183,7 +196,8 @@ export function planMatmul(a: MatmulArgs, limits: TiledLimits, tuning: MatmulTun
   if (tuned && !unfit(TILED_VARIANTS[tuned.variant], limits)) {
     const measured = tuned.m === a.m && tuned.n === a.n && tuned.k === a.k && tuned.batch === a.batch && tuned.transA === a.transA && tuned.transB === a.transB;
     const split = tuned.splits !== undefined && tuned.splits > 1 && a.batch === 1 && (measured || a.k >= SPLIT_MIN_K);
-    return { kind: 'tiled', variant: tuned.variant, vec: tuned.vec, ...(split ? { splits: tuned.splits } : {}) };
+    const whole = split && measured && tuned.whole ? { whole: tuned.whole } : {};
+    return { kind: 'tiled', variant: tuned.variant, vec: tuned.vec, ...(split ? { splits: tuned.splits, ...whole } : {}) };
   }
   return { kind: 'tiled', variant: DEFAULT_TILED, vec: true };
 }
@@ -226,49 +240,59 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
   if (!tiledBindable(a)) throw new Error(`${label}: the tiled kernel needs A ≥ 16 bytes and B ≥ 8 bytes (it binds them as vectors); planMatmul runs such products with skinny`);
   const splits = plan.splits ?? 1;
   if (!(Number.isInteger(splits) && splits >= 1)) throw new Error(`${label}: splits must be a positive integer, got ${splits}`);
-  const { kSlice, slices } = kSlices(a.k, splits);
+  const whole = plan.whole ?? 0;
+  if (!(Number.isInteger(whole) && whole >= 0)) throw new Error(`${label}: whole must be a count of output tiles (an integer ≥ 0), got ${whole}`);
+  const rows = g.tm * g.wy;
+  const cols = 8 * g.wx;
+  const { tilesX, tiles } = outputTiles(a, plan.variant);
+  const { kSlice, slices: sliced } = kSlices(a.k, splits);
+  const slices = whole >= tiles ? 1 : sliced; // every tile whole: no split
   if (slices > 1 && a.batch !== 1) throw new Error(`${label}: a split over k runs one matrix, got batch ${a.batch}; plan it without splits`);
-  // Split: the slices write partial matrices to scratch, stride m·n apart, and sum_slices adds them in slice order.
-  const partial = slices > 1 ? ctx.pool.alloc(slices * a.m * a.n * 4, `${label}: k-slice partial sums`) : null;
+  // Split: the split tiles' slices write tiles of partial sums to scratch, and sum_slices adds them in slice order.
+  const partial = slices > 1 ? ctx.pool.alloc((tiles - whole) * slices * rows * cols * 4, `${label}: k-slice partial sums`) : null;
   const vec = vectorLoads(a);
-  // sum_slices reads m, n and splits from the same parameters.
-  const params = new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, slices > 1 ? a.m * a.n : a.strideOut, slices, kSlice);
+  // sum_slices reads the same parameters and tile geometry.
+  const params = new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, a.strideOut, slices, kSlice, whole, tilesX);
+  const tile = { TM: g.tm, WX: g.wx, WY: g.wy };
+  const splitGroups = whole + (tiles - whole) * slices;
+  // A and B again as vectors (bindings 4, 5); tiled_split writes its partials to binding 6.
+  const bindings: Dispatch['bindings'] = [
+    [a.a, 'read'],
+    [a.b, 'read'],
+    [a.out, 'write'],
+    [a.a, 'read'],
+    [a.b, 'read'],
+  ];
+  if (partial) bindings.push([partial, 'write']);
   ctx.dispatch({
-    label,
+    label: partial ? `${label} (tiles ${whole}.. in ${slices} k-slices)` : label,
     shader: 'matmul',
-    entry: 'tiled',
+    entry: partial ? 'tiled_split' : 'tiled',
     constants: {
       ...layout,
-      TM: g.tm,
-      WX: g.wx,
-      WY: g.wy,
+      ...tile,
       BK: g.bk,
       STAGED: g.staged ? 1 : 0,
       VEC_A: plan.vec && vec.a ? 1 : 0,
       VEC_B: plan.vec && vec.b ? 1 : 0,
       UNROLL: unrolled(ctx) ? 1 : 0,
     },
-    bindings: [
-      [a.a, 'read'],
-      [a.b, 'read'],
-      [partial ?? a.out, 'write'],
-      [a.a, 'read'],
-      [a.b, 'read'],
-    ],
+    bindings,
     params,
-    workgroups: [Math.ceil(a.n / (8 * g.wx)), Math.ceil(a.m / (g.tm * g.wy)), a.batch * slices],
+    workgroups: partial ? ctx.grid(splitGroups, 1) : [tilesX, Math.ceil(a.m / rows), a.batch],
   });
   if (partial) {
     ctx.dispatch({
       label: `${label}: sum of ${slices} k-slices`,
       shader: 'matmul',
       entry: 'sum_slices',
+      constants: tile,
       bindings: [
         [partial, 'read'],
         [a.out, 'write'],
       ],
       params,
-      workgroups: ctx.grid(Math.ceil((a.m * a.n) / 4), 256),
+      workgroups: ctx.grid((tiles - whole) * rows * cols, 256),
     });
     ctx.pool.release(partial);
   }
