@@ -110,6 +110,24 @@ export const planName = (p: MatmulPlan): string =>
 const WAVE_SLOTS = [108, 128, 132].flatMap((sms) => [1, 2, 3, 4].map((w) => sms * w));
 
 /**
+ * Plans splitting every tile of one matrix over k: 2, 4, 8 and 16 slices, and for the big tiles
+ * also the counts that fill c = 1 … 4 waves of each guess S of the workgroups that run at once
+ * (⌊c·S / tiles⌋, 2 to 32), slices at least 32 deep.
+ */
+function splitPlans(a: MatmulArgs): MatmulPlan[] {
+  const plans = new Map<string, MatmulPlan>();
+  const add = (variant: TiledVariant, splits: number) => {
+    if (splits < 2 || splits > 32 || a.k / splits < 32) return;
+    const plan: MatmulPlan = { kind: 'tiled', variant, vec: true, splits };
+    plans.set(planName(plan), plan);
+  };
+  for (const variant of ['128x128k8t256', '64x128k8t256'] as const) for (const splits of [2, 4, 8, 16]) add(variant, splits);
+  const { tiles } = outputTiles(a, '128x128k8t256');
+  for (const slots of WAVE_SLOTS) for (let waves = 1; waves <= 4; waves++) add('128x128k8t256', Math.floor((waves * slots) / tiles));
+  return [...plans.values()];
+}
+
+/**
  * Split-tail plans for one matrix: for each guess S of the workgroups that run at once, the tiles
  * of the last, partial wave (tiles mod S) are split over k into as many slices as that wave has
  * room for (2 to 16, slices at least 64 deep), the earlier ones run whole.
@@ -134,8 +152,8 @@ function splitTailPlans(a: MatmulArgs): MatmulPlan[] {
  * Plans to time for a shape on WebGPU, the one planMatmul picks first. With `all`: every
  * tiled variant with vector loads, and the 128×128 ones without (to measure what vector
  * loads give); few-row products add the split-k kernel's column counts; one matrix with
- * k ≥ 256 and fewer than 1024 output tiles of 128² (a few waves over the SMs at most) adds two
- * variants split over k, and any one matrix the split-tail plans (see splitTailPlans).
+ * k ≥ 128 and fewer than 1024 output tiles of 128² (a few waves over the SMs at most) adds
+ * plans split over k (splitPlans), and any one matrix the split-tail plans (splitTailPlans).
  */
 function candidatePlans(a: MatmulArgs, chosen: MatmulPlan, variants: VariantChoice): MatmulPlan[] {
   if (variants === 'chosen') return [chosen];
@@ -149,11 +167,7 @@ function candidatePlans(a: MatmulArgs, chosen: MatmulPlan, variants: VariantChoi
           { kind: 'tiled', variant: '64x64k8t64', vec: true },
         ]
       : tiled;
-  // Every split count up to 8 for the big tiles, so that some tiles × splits end near a whole number of waves.
-  if (a.m > 64 && a.batch === 1 && a.k >= 256 && Math.ceil(a.m / 128) * Math.ceil(a.n / 128) < 1024) {
-    for (const splits of [2, 3, 4, 5, 6, 7, 8, 12, 16]) all.push({ kind: 'tiled', variant: '128x128k8t256', vec: true, splits });
-    for (const splits of [2, 4, 8, 16]) all.push({ kind: 'tiled', variant: '64x128k8t256', vec: true, splits });
-  }
+  if (a.m > 64 && a.batch === 1 && a.k >= 128 && Math.ceil(a.m / 128) * Math.ceil(a.n / 128) < 1024) all.push(...splitPlans(a));
   if (a.m > 64 && a.batch === 1) all.push(...splitTailPlans(a));
   return [chosen, ...all.filter((p) => planName(p) !== planName(chosen))];
 }

@@ -11,7 +11,7 @@ import { sftShapes, sftStep } from './sft.js';
 import type { Row, SuiteOutput } from './suite.js';
 
 /** Kernels listed per workload; the rest are summed into one row. */
-const TOP = 25;
+const TOP = 60;
 
 function rowsOf(workload: string, times: KernelTime[]): Row[] {
   const total = times.reduce((s, t) => s + t.ms, 0);

@@ -393,27 +393,33 @@ fn tiled_split(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id)
 // ── sum_slices: the split over k's epilogue ────────────────────────────────────────────
 // out[row, col] = Σ_{s < splits} partial slot t·splits + s at the tile-relative (row, col), for
 // every element of the split tiles t (tiles whole + t), added in slice order. Thread e takes
-// element e of the split tiles' partials in slot order, so loads and stores along a tile row are
-// coalesced. Binds the partials as `a` and out as slice_sum, with tiled_split's tile constants.
+// elements 4e … 4e+3 of the split tiles' partials in slot order (4 columns of one tile row: tile
+// rows are 64 or 128 wide), so each load is one 16-byte vector and neighbours' loads and stores
+// are contiguous. Binds the partials as `slice_parts4` and out as `slice_sum`, with tiled_split's
+// tile constants.
+@group(0) @binding(1) var<storage, read> slice_parts4: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> slice_sum: array<f32>;
 
 @compute @workgroup_size(256)
 fn sum_slices(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let cols = 8u * WX;
-  let tile_elems = TM * WY * cols;
-  let tiles = tile_count();
-  let e = gid.x + gid.y * nwg.x * 256u;
-  if (e >= (tiles - p.whole) * tile_elems) { return; }
-  let t = e / tile_elems;
-  let at = e % tile_elems;
+  let tile_quads = TM * WY * cols / 4u;
+  let q = gid.x + gid.y * nwg.x * 256u;
+  if (q >= (tile_count() - p.whole) * tile_quads) { return; }
+  let t = q / tile_quads;
+  let at = 4u * (q % tile_quads);
   let tile = p.whole + t;
   let row = (tile / p.tiles_x) * TM * WY + at / cols;
   let col = (tile % p.tiles_x) * cols + at % cols;
   if (row >= p.m || col >= p.n) { return; }
-  let first = t * p.splits * tile_elems + at;
-  var acc = a[first];
-  for (var s = 1u; s < p.splits; s++) { acc += a[first + s * tile_elems]; }
-  slice_sum[row * p.n + col] = acc;
+  let first = t * p.splits * tile_quads + q % tile_quads;
+  var acc = slice_parts4[first];
+  for (var s = 1u; s < p.splits; s++) { acc += slice_parts4[first + s * tile_quads]; }
+  let o = row * p.n + col;
+  slice_sum[o] = acc.x;
+  if (col + 1u < p.n) { slice_sum[o + 1u] = acc.y; }
+  if (col + 2u < p.n) { slice_sum[o + 2u] = acc.z; }
+  if (col + 3u < p.n) { slice_sum[o + 3u] = acc.w; }
 }
 
 // ── skinny: few rows (decode, m ≤ 16), memory-bound on B ─────────────────────────────

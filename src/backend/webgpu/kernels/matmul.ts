@@ -292,7 +292,7 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
         [a.out, 'write'],
       ],
       params,
-      workgroups: ctx.grid((tiles - whole) * rows * cols, 256),
+      workgroups: ctx.grid(((tiles - whole) * rows * cols) / 4, 256), // 4 elements a thread
     });
     ctx.pool.release(partial);
   }
