@@ -1,8 +1,9 @@
 // Matrix product on WebGPU (shaders/matmul.wgsl): a register-blocked tiled kernel in
 // several variants (tile geometry, K-tile depth, load scheduling), picked per shape from
-// measured timings (matmul-tuning.ts), optionally split over k when its output tiles are
-// too few to fill the GPU, and a split-k kernel for the few-row products of decoding,
-// where tiles would idle.
+// measured timings (matmul-tuning.ts), optionally split over k where its output tiles are
+// too few to fill the GPU or leave the last wave of workgroups part-full (then only that
+// wave's tiles are split), and a split-k kernel for the few-row products of decoding, where
+// tiles would idle.
 import type { MatmulArgs, WeightDType } from '../../kernels.js';
 import { checkMatmul } from '../../args/matmul.js';
 import type { Dispatch, GpuContext } from '../context.js';
