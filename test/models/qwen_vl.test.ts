@@ -71,8 +71,23 @@ describe.each(backends)('Qwen-VL parity with transformers on $name', ({ backend 
     describe(kind, () => {
       const f = fixture(kind);
 
+      /** Every parameter's gradient against transformers'. */
+      async function expectGradients(model: Awaited<ReturnType<typeof loadQwenVL>>): Promise<void> {
+        let checked = 0;
+        for (const [name, p] of model.params) {
+          const ref = f.io.get(`grad.${name}`);
+          expect(ref, `transformers has a gradient for ${name}`).toBeDefined();
+          const want = tensorArray(ref!) as Float32Array;
+          const err = maxRelError(await p.grad!.f32(), want);
+          expect(err, `gradient of ${name}: rel error ${err}`).toBeLessThanOrEqual(1e-3);
+          checked++;
+        }
+        expect(checked).toBe([...f.io.keys()].filter((k) => k.startsWith('grad.')).length);
+      }
+      const trainable = { freeze: { vision: false, merger: false, language: false }, keepPacked: false };
+
       it('logits, loss and every gradient match transformers', async () => {
-        const model = await loadQwenVL(rt, dirFileSet(`${root}${kind}/model`), { freeze: { vision: false, merger: false, language: false }, keepPacked: false });
+        const model = await loadQwenVL(rt, dirFileSet(`${root}${kind}/model`), trainable);
         await rt.scopeAsync(async () => {
           const out = model.forward({
             inputIds: f.ids,
@@ -85,17 +100,36 @@ describe.each(backends)('Qwen-VL parity with transformers on $name', ({ backend 
           const loss = await out.loss!.item();
           expect(Math.abs(loss - f.loss) / f.loss).toBeLessThanOrEqual(1e-4);
           backward(out.loss!);
-          let checked = 0;
-          for (const [name, p] of model.params) {
-            const ref = f.io.get(`grad.${name}`);
-            expect(ref, `transformers has a gradient for ${name}`).toBeDefined();
-            const want = tensorArray(ref!) as Float32Array;
-            const err = maxRelError(await p.grad!.f32(), want);
-            expect(err, `gradient of ${name}: rel error ${err}`).toBeLessThanOrEqual(1e-3);
-            checked++;
-          }
-          expect(checked).toBe([...f.io.keys()].filter((k) => k.startsWith('grad.')).length);
+          await expectGradients(model);
         });
+        model.release();
+      });
+
+      it('the training loss (no logits) takes only the labelled rows through the LM head, and matches transformers', async () => {
+        const model = await loadQwenVL(rt, dirFileSet(`${root}${kind}/model`), trainable);
+        const head = model.params.get('lm_head.weight')!.storage;
+        const headRows: number[] = [];
+        const matmul = backend.matmul.bind(backend);
+        backend.matmul = (a) => {
+          if (a.b === head && a.transB) headRows.push(a.m * a.batch); // the logits of a chunk of rows
+          matmul(a);
+        };
+        try {
+          await rt.scopeAsync(async () => {
+            const out = model.forward({ inputIds: f.ids, labels: f.labels, pixelValues: rt.tensor(f.pixels, f.pixelShape), imageGridThw: f.grids, logits: 'none' });
+            expect(out.logits).toBeNull();
+            const loss = await out.loss!.item();
+            expect(Math.abs(loss - f.loss) / f.loss).toBeLessThanOrEqual(1e-4);
+            backward(out.loss!);
+            await expectGradients(model);
+          });
+        } finally {
+          backend.matmul = matmul;
+        }
+        // Token t is scored on label t + 1: the rows whose next label is not −100.
+        const labelled = f.labels.slice(1).filter((l) => l !== -100).length;
+        expect(labelled).toBeLessThan(f.ids.length - 1);
+        expect(headRows.reduce((s, m) => s + m, 0)).toBe(labelled);
         model.release();
       });
 

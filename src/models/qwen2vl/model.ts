@@ -286,8 +286,18 @@ export class QwenVL {
     let logits: Tensor | null = null;
     let loss: Tensor | null = null;
     if (labels && mode === 'none') {
-      // Training: the loss without the [tokens × vocab] logits (one chunk of rows at a time).
-      loss = ops.linearCrossEntropy(h, this.weight('lm_head.weight'), rt.tensor(shiftLabels(labels, cu), [T], 'i32'));
+      // Training: the loss without the [tokens × vocab] logits (one chunk of rows at a time), over
+      // the labelled rows only: an ignored row adds nothing to the loss or to any gradient, and the
+      // LM head is a fifth of a step's work, so masked prompts cost nothing there.
+      const shifted = shiftLabels(labels, cu);
+      const labelled = shifted.reduce<number[]>((rows, label, i) => (label === IGNORE ? rows : (rows.push(i), rows)), []);
+      const head = this.weight('lm_head.weight');
+      if (labelled.length === 0 || labelled.length === T) loss = ops.linearCrossEntropy(h, head, rt.tensor(shifted, [T], 'i32'));
+      else {
+        const rowsOf = rt.tensor(Int32Array.from(labelled), [labelled.length], 'i32');
+        const targets = rt.tensor(Int32Array.from(labelled, (i) => shifted[i]), [labelled.length], 'i32');
+        loss = ops.linearCrossEntropy(ops.gatherRows(h, rowsOf), head, targets);
+      }
     } else if (labels) {
       const all = ops.linear(h, this.weight('lm_head.weight'));
       loss = ops.crossEntropy(all, rt.tensor(shiftLabels(labels, cu), [T], 'i32'));
