@@ -100,17 +100,32 @@ export async function randomModel(rt: Runtime, shape: keyof typeof SFT_SHAPES): 
   return QwenVL.load(rt, config, randomWeights(config, 1), { freeze: { vision: true } });
 }
 
-/** A model with random weights and a trainer over one packed row of `shape`'s token count. */
-export async function sftStep(rt: Runtime, shape: keyof typeof SFT_SHAPES): Promise<{ model: QwenVL; trainer: SftTrainer; ids: Int32Array }> {
+/**
+ * A model with random weights and a trainer over one packed row of `shape`'s token count, its
+ * first `promptTokens` a prompt (labels −100: no loss on them, as Stage I trains on answers only).
+ */
+export async function sftStep(rt: Runtime, shape: keyof typeof SFT_SHAPES, promptTokens = 0): Promise<{ model: QwenVL; trainer: SftTrainer; ids: Int32Array; labels: Int32Array }> {
   const model = await randomModel(rt, shape);
   const config = model.config;
   const T = SFT_SHAPES[shape].tokens;
   const rng = new Rng(2);
   const ids = Int32Array.from({ length: T }, () => 1 + Math.floor(rng.next() * Math.min(config.text.vocabSize - 10, 110)));
-  const trainer = new SftTrainer(model, [{ id: 'x', inputIds: ids, labels: ids }], {
+  const labels = Int32Array.from(ids, (id, i) => (i < promptTokens ? -100 : id));
+  const trainer = new SftTrainer(model, [{ id: 'x', inputIds: ids, labels }], {
     lr: 1e-5, schedule: 'constant', epochs: 1, maxSteps: 1000, batchTokens: T, gradAccum: 1, warmup: { steps: 0 }, weightDecay: 0, maxGradNorm: 1, seed: 0,
   });
-  return { model, trainer, ids };
+  return { model, trainer, ids, labels };
+}
+
+/**
+ * The steps the sft suite times: each shape with every token labelled, and on a hardware GPU the
+ * 0.5B one with the loss on its second half only (a 1024-token prompt before a 1024-token answer).
+ * tools/bench_sft_torch.py times the same cases.
+ */
+function sftCases(backend: Backend): { name: string; shape: keyof typeof SFT_SHAPES; promptTokens: number }[] {
+  const cases = sftShapes(backend).map((shape) => ({ name: shape as string, shape, promptTokens: 0 }));
+  if (cases.some((c) => c.shape === '0.5B')) cases.push({ name: '0.5B answer-only', shape: '0.5B', promptTokens: SFT_SHAPES['0.5B'].tokens / 2 });
+  return cases;
 }
 
 /** The shapes a backend runs: both on a hardware GPU, the tiny one elsewhere. */
@@ -121,8 +136,8 @@ export function sftShapes(backend: Backend): (keyof typeof SFT_SHAPES)[] {
 export async function sftSuite(backend: Backend): Promise<SuiteOutput> {
   const rt = new Runtime(backend);
   const rows: Row[] = [];
-  for (const shape of sftShapes(backend)) {
-    const { model, trainer, ids } = await sftStep(rt, shape);
+  for (const { name, shape, promptTokens } of sftCases(backend)) {
+    const { model, trainer, ids, labels } = await sftStep(rt, shape, promptTokens);
     const T = SFT_SHAPES[shape].tokens;
     const times: number[] = [];
     let peak = 0;
@@ -149,7 +164,7 @@ export async function sftSuite(backend: Backend): Promise<SuiteOutput> {
     for (let i = 0; i < timed; i++)
       await rt.scopeAsync(async () => {
         const t0 = performance.now();
-        const loss = model.forward({ inputIds: ids, labels: ids, logits: 'none' }).loss!;
+        const loss = model.forward({ inputIds: ids, labels, logits: 'none' }).loss!;
         backward(loss);
         trainer.optimizer.step();
         trainer.optimizer.zeroGrad();
@@ -162,7 +177,7 @@ export async function sftSuite(backend: Backend): Promise<SuiteOutput> {
     const submits = ctx ? (ctx.submits - before.submits) / timed : null;
     const phases = await rt.scopeAsync(async () => {
       let loss: ReturnType<typeof model.forward>['loss'] = null;
-      const fwd = await phase(() => (loss = model.forward({ inputIds: ids, labels: ids, logits: 'none' }).loss));
+      const fwd = await phase(() => (loss = model.forward({ inputIds: ids, labels, logits: 'none' }).loss));
       const bwd = await phase(() => backward(loss!));
       const opt = await phase(() => {
         trainer.optimizer.step();
@@ -172,10 +187,10 @@ export async function sftSuite(backend: Backend): Promise<SuiteOutput> {
     });
     const s = median(times);
     const params = [...model.params.values()].reduce((n, p) => n + p.size, 0);
-    rows.push({ model: shape, params, tokens: T, ms_per_step: s * 1000, tokens_per_s: T / s, peak_gib: peak / 2 ** 30, fwd_ms: phases.fwd, bwd_ms: phases.bwd, optimizer_ms: phases.opt, record_ms: median(record), wait_ms: median(wait), dispatches, submits });
+    rows.push({ model: name, params, tokens: T, labelled: T - promptTokens, ms_per_step: s * 1000, tokens_per_s: T / s, peak_gib: peak / 2 ** 30, fwd_ms: phases.fwd, bwd_ms: phases.bwd, optimizer_ms: phases.opt, record_ms: median(record), wait_ms: median(wait), dispatches, submits });
     trainer.optimizer.dispose();
     model.release();
     backend.trim();
   }
-  return { timing: 'wall clock per training step (loss read back), median of the timed steps after the warm-up ones (tiny: 50 after 200, 0.5B: 5 after 2); record/wait: medians over as many more steps of host recording and of the wait for the loss', rows };
+  return { timing: 'wall clock per training step (loss read back), median of the timed steps after the warm-up ones (tiny: 50 after 200, 0.5B and 0.5B answer-only: 5 after 2); record/wait: medians over as many more steps of host recording and of the wait for the loss', rows };
 }
