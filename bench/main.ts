@@ -2,7 +2,8 @@
 // runs the named suites (all when none is named) on each selected backend, prints a table
 // per run and writes DIR/<suite>-<adapter>[-TAG].json (DIR defaults to bench/results).
 // matmul on WebGPU: `--variants all` times every kernel variant per shape (default: the
-// planned one only), and `--tuning FILE` writes the per-shape winners there as matmul-tuning.ts.
+// planned one only), and `--tuning FILE` writes the per-shape winners there: FILE.json for
+// useMatmulTuning, else as the source of matmul-tuning.ts (the built-in table).
 import '../src/node.js';
 import type { Backend } from '../src/backend/backend.js';
 import { createBackend } from '../src/backend/select.js';

@@ -4,7 +4,6 @@
 // On WebGPU, `--variants all` times every kernel variant that could serve a shape and
 // names the fastest per shape; with `--tuning FILE` the winners become the table that
 // planMatmul reads (src/backend/webgpu/kernels/matmul-tuning.ts).
-import { writeFileSync } from 'node:fs';
 import type { Backend } from '../src/backend/backend.js';
 import type { MatmulArgs, WeightDType } from '../src/backend/kernels.js';
 import type { Storage } from '../src/backend/storage.js';
@@ -13,6 +12,7 @@ import {
   matmulWithPlan,
   outputTiles,
   planMatmul,
+  tuningFor,
   skinnyVecFits,
   TILED_VARIANTS,
   type MatmulPlan,
@@ -21,6 +21,7 @@ import {
   type TunedShape,
 } from '../src/backend/webgpu/kernels/matmul.js';
 import { f16BitsToF32 } from '../src/tensor/dtype.js';
+import { platform } from '../src/platform/platform.js';
 import type { Row, SuiteOutput } from './suite.js';
 import { DEFAULT_TIMING, timeRuns, timerKind, type TimingOptions } from './timing.js';
 
@@ -314,7 +315,7 @@ function planFields(results: PlanResult[]): Row {
 export interface MatmulSuiteOptions {
   /** Time only the plan planMatmul picks, or every variant that could serve the shape. */
   variants: VariantChoice;
-  /** With `variants: 'all'` on WebGPU: write the per-shape winners here as matmul-tuning.ts. */
+  /** With `variants: 'all'` on WebGPU: write the per-shape winners here, as JSON for useMatmulTuning (a .json path) or as matmul-tuning.ts. */
   tuning?: string;
 }
 
@@ -345,7 +346,7 @@ export async function matmulSuite(backend: Backend, opts: MatmulSuiteOptions = {
       bDtype: args.bDtype,
     };
     if (gpu) {
-      const chosen = planMatmul(args, gpu.ctx.device.limits);
+      const chosen = planMatmul(args, gpu.ctx.device.limits, tuningFor(gpu.ctx.adapter));
       const results = await timePlans(gpu, o, flop, candidatePlans(args, chosen, opts.variants), timing, s.name);
       Object.assign(row, planFields(results));
       const winner = results.find((r) => planName(r.plan) === row.bestTiled);
@@ -368,7 +369,8 @@ export async function matmulSuite(backend: Backend, opts: MatmulSuiteOptions = {
   }
   if (gpu && opts.tuning && opts.variants === 'all') {
     const table: MatmulTuning = { adapter: backend.info.description, date: new Date().toISOString(), source: 'node dist/node/bench.js matmul --variants all', shapes: tuned };
-    writeFileSync(opts.tuning, renderTuning(table));
+    // JSON for useMatmulTuning (any adapter, loaded at run time); otherwise the built-in table's source.
+    await platform().writeFileAtomic!(opts.tuning, new TextEncoder().encode(opts.tuning.endsWith('.json') ? `${JSON.stringify(table, null, 1)}\n` : renderTuning(table)));
     console.log(`matmul bench: per-shape winners → ${opts.tuning}`);
   }
   return { timing: `${timerKind(backend)}; median of ${timing.repeats} batches, each ≥ ${timing.minBatchSeconds} s of back-to-back runs, after warm-up`, rows };

@@ -3,6 +3,8 @@ export type { Backend, BackendInfo, BackendKind } from './backend/backend.js';
 export { createBackend, parseDeviceChoice, type DeviceChoice } from './backend/select.js';
 // Memory the WebGPU attention backward may hold for dS (lower it where device memory is tight).
 export { DEFAULT_STORED_SCORES_BUDGET, setStoredScoresBudget } from './backend/webgpu/kernels/attention.js';
+// Matrix-product plans measured on this GPU (the matmul benchmark's --tuning FILE.json).
+export { parseMatmulTuning, useMatmulTuning, type MatmulTuning } from './backend/webgpu/kernels/matmul.js';
 export { Runtime } from './tensor/runtime.js';
 export { Tensor } from './tensor/tensor.js';
 export { backward } from './tensor/autograd.js';

@@ -8,9 +8,13 @@ import {
   kSlices,
   matmulWithPlan,
   nearestTuned,
+  parseMatmulTuning,
   planMatmul,
+  tuningFor,
+  useMatmulTuning,
   TILED_VARIANTS,
   type MatmulPlan,
+  type MatmulTuning,
   type TiledVariant,
   type TunedShape,
 } from '../../src/backend/webgpu/kernels/matmul.js';
@@ -367,6 +371,24 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
     }
   });
 
+  it("runs this adapter's products by the table measured on it (useMatmulTuning)", async () => {
+    const adapter = gpu!.info.description;
+    const c = { m: 132, n: 260, k: 100, transA: false, transB: true, batch: 1 };
+    const split = { ...c, bDtype: 'f32' as const, variant: '64x128k8t256' as const, vec: true, splits: 3, whole: 4, gflops: 1 };
+    const dispatches = async (table: MatmulTuning) => {
+      useMatmulTuning(table);
+      const before = gpu!.ctx.dispatches;
+      await check(gpu!, c, (args) => gpu!.matmul(args));
+      return gpu!.ctx.dispatches - before;
+    };
+    try {
+      expect(await dispatches({ adapter, date: '', source: 'test', shapes: [split] })).toBe(2); // tiled_split, sum_slices
+      expect(await dispatches({ adapter, date: '', source: 'test', shapes: [{ ...split, splits: undefined, whole: undefined }] })).toBe(1);
+    } finally {
+      useMatmulTuning({ ...MATMUL_TUNING, adapter }); // as if none were measured here: the built-in table
+    }
+  });
+
   it('cuts k into aligned slices, and refuses a split of a batch', () => {
     expect(kSlices(100, 3)).toEqual({ kSlice: 48, slices: 3 });
     expect(kSlices(33, 3)).toEqual({ kSlice: 16, slices: 3 });
@@ -436,5 +458,35 @@ describe('matmul planning', () => {
 
   it('the committed table names only existing variants', () => {
     for (const s of MATMUL_TUNING.shapes) expect(Object.keys(TILED_VARIANTS)).toContain(s.variant);
+  });
+
+  it('reads a tuning table from JSON as the benchmark writes it, and names the file and field of a bad one', () => {
+    expect(parseMatmulTuning(JSON.parse(JSON.stringify(MATMUL_TUNING)), 'h100.json')).toEqual(MATMUL_TUNING);
+    const good = JSON.parse(JSON.stringify(MATMUL_TUNING)) as Record<string, unknown> & { shapes: Record<string, unknown>[] };
+    const bad = (edit: (t: typeof good) => void) => {
+      const t = structuredClone(good);
+      edit(t);
+      return () => parseMatmulTuning(t, 'my-gpu.json');
+    };
+    expect(() => parseMatmulTuning([], 'my-gpu.json')).toThrow(/^my-gpu.json: "adapter" must be a string/);
+    expect(() => parseMatmulTuning(null, 'my-gpu.json')).toThrow(/^my-gpu.json: the table must be a JSON object/);
+    expect(bad((t) => delete t.adapter)).toThrow(/^my-gpu.json: "adapter" must be a string; write the table with `node dist\/node\/bench.js matmul --variants all --tuning FILE.json`/);
+    expect(bad((t) => (t.shapes = {} as never))).toThrow(/"shapes" must be a list/);
+    expect(bad((t) => (t.shapes[1].variant = '256x256'))).toThrow(/shapes\[1\].variant must be one of 128x128k16t256, .*, got "256x256"/);
+    expect(bad((t) => (t.shapes[0].m = 0))).toThrow(/shapes\[0\].m must be a positive integer, got 0/);
+    expect(bad((t) => (t.shapes[2].transB = 'yes'))).toThrow(/shapes\[2\].transB must be true or false, got "yes"/);
+    expect(bad((t) => (t.shapes[0].bDtype = 'fp8'))).toThrow(/shapes\[0\].bDtype must be "f32", "bf16" or "f16", got "fp8"/);
+    expect(bad((t) => (t.shapes[3].splits = 0))).toThrow(/shapes\[3\].splits must be a positive integer, got 0/);
+    expect(bad((t) => (t.shapes[3].whole = -2))).toThrow(/shapes\[3\].whole must be an integer ≥ 0, got -2/);
+    expect(bad((t) => delete t.shapes[4].gflops)).toThrow(/shapes\[4\].gflops must be a number, got undefined/);
+  });
+
+  it("plans by the table measured on the adapter at hand, else by the built-in one", () => {
+    const mine = { adapter: 'some laptop GPU', date: '', source: 'test', shapes: [shape(4096, 4096, 4096, '64x64k8t64')] };
+    expect(tuningFor('some laptop GPU')).toBe(MATMUL_TUNING);
+    useMatmulTuning(mine);
+    expect(tuningFor('some laptop GPU')).toBe(mine);
+    expect(tuningFor('another GPU')).toBe(MATMUL_TUNING);
+    expect(tuningFor(MATMUL_TUNING.adapter)).toBe(MATMUL_TUNING);
   });
 });

@@ -19,7 +19,7 @@ export class WebGpuBackend implements Backend {
     /** Keeps the Dawn instance and adapter reachable for as long as the device is used. */
     private readonly keepAlive: unknown,
   ) {
-    this.ctx = new GpuContext(device);
+    this.ctx = new GpuContext(device, info.description);
   }
 
   alloc(bytes: number, label: string): Storage {

@@ -72,7 +72,11 @@ export class GpuContext {
   submitEvery = SUBMIT_EVERY;
   private recorded = 0;
 
-  constructor(readonly device: GPUDevice) {
+  constructor(
+    readonly device: GPUDevice,
+    /** The adapter, as BackendInfo.description names it (per-adapter tuning tables are keyed by it). */
+    readonly adapter = '',
+  ) {
     this.maxBinding = device.limits.maxStorageBufferBindingSize;
     this.maxWorkgroups = device.limits.maxComputeWorkgroupsPerDimension;
     this.pool = new BufferPool(device, device.limits.maxBufferSize);

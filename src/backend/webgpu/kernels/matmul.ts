@@ -99,6 +99,54 @@ export interface MatmulTuning {
   shapes: TunedShape[];
 }
 
+/** Tuning tables by adapter: the built-in one (measured on an H100) and any an app adds. */
+const tunings = new Map<string, MatmulTuning>([[MATMUL_TUNING.adapter, MATMUL_TUNING]]);
+
+/**
+ * Plans this adapter's products from `table` (measured on it: `node dist/node/bench.js matmul
+ * --variants all --tuning FILE.json` writes one). Replaces an earlier table of the same adapter.
+ */
+export function useMatmulTuning(table: MatmulTuning): void {
+  tunings.set(table.adapter, table);
+}
+
+/**
+ * The table measured on `adapter` (BackendInfo.description), else the built-in one: its choices
+ * are right on any adapter (every plan computes the same product) but tuned for an H100.
+ */
+export function tuningFor(adapter: string): MatmulTuning {
+  return tunings.get(adapter) ?? MATMUL_TUNING;
+}
+
+/**
+ * A tuning table from JSON (as the matmul benchmark writes it), checked field by field; errors
+ * name `source` and the field.
+ */
+export function parseMatmulTuning(json: unknown, source: string): MatmulTuning {
+  const fail = (where: string, why: string): never => {
+    throw new Error(`${source}: ${where} ${why}; write the table with \`node dist/node/bench.js matmul --variants all --tuning FILE.json\``);
+  };
+  if (typeof json !== 'object' || json === null) return fail('the table', 'must be a JSON object');
+  const t = json as Record<string, unknown>;
+  for (const key of ['adapter', 'date', 'source'] as const) if (typeof t[key] !== 'string') fail(`"${key}"`, 'must be a string');
+  if (!Array.isArray(t.shapes)) return fail('"shapes"', 'must be a list');
+  const count = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
+  const shapes = t.shapes.map((e: unknown, i: number): TunedShape => {
+    const at = `shapes[${i}]`;
+    if (typeof e !== 'object' || e === null) return fail(at, 'must be an object');
+    const s = e as Record<string, unknown>;
+    for (const key of ['m', 'n', 'k', 'batch'] as const) if (!count(s[key], 1)) fail(`${at}.${key}`, `must be a positive integer, got ${JSON.stringify(s[key])}`);
+    for (const key of ['transA', 'transB', 'vec'] as const) if (typeof s[key] !== 'boolean') fail(`${at}.${key}`, `must be true or false, got ${JSON.stringify(s[key])}`);
+    if (!['f32', 'bf16', 'f16'].includes(s.bDtype as string)) fail(`${at}.bDtype`, `must be "f32", "bf16" or "f16", got ${JSON.stringify(s.bDtype)}`);
+    if (!Object.hasOwn(TILED_VARIANTS, s.variant as string)) fail(`${at}.variant`, `must be one of ${Object.keys(TILED_VARIANTS).join(', ')}, got ${JSON.stringify(s.variant)}`);
+    if (s.splits !== undefined && !count(s.splits, 1)) fail(`${at}.splits`, `must be a positive integer, got ${JSON.stringify(s.splits)}`);
+    if (s.whole !== undefined && !count(s.whole, 0)) fail(`${at}.whole`, `must be an integer ≥ 0, got ${JSON.stringify(s.whole)}`);
+    if (typeof s.gflops !== 'number') fail(`${at}.gflops`, `must be a number, got ${JSON.stringify(s.gflops)}`);
+    return s as unknown as TunedShape;
+  });
+  return { adapter: t.adapter as string, date: t.date as string, source: t.source as string, shapes };
+}
+
 /** The device limits a tiled variant must fit. */
 export interface TiledLimits {
   maxComputeInvocationsPerWorkgroup: number;
@@ -204,7 +252,7 @@ export function planMatmul(a: MatmulArgs, limits: TiledLimits, tuning: MatmulTun
 }
 
 export function matmul(ctx: GpuContext, a: MatmulArgs): void {
-  matmulWithPlan(ctx, a, planMatmul(a, ctx.device.limits));
+  matmulWithPlan(ctx, a, planMatmul(a, ctx.device.limits, tuningFor(ctx.adapter)));
 }
 
 /** Runs a product with the given plan (benchmarks and tests compare plans; code calls `matmul`). */
