@@ -410,7 +410,7 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
     const args: MatmulArgs = { a, b, out, batch: 1, m: 20, n: 1, k: 1, transA: false, transB: false, strideA: 0, strideB: 0, strideOut: 0, bDtype: 'f32' };
     expect(() => matmulWithPlan(gpu!.ctx, args, { kind: 'tiled', variant: '128x128k8t256', vec: true })).toThrow(/B ≥ 8 bytes.*skinny/);
     expect(planMatmul(args, gpu!.ctx.device.limits).kind).toBe('skinny');
-    const small = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384 };
+    const small = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384, maxStorageBufferBindingSize: 2 ** 30 };
     const wide = { m: 4096, n: 4096, k: 4096, batch: 1, transA: false, transB: false, bDtype: 'f32' as const, gflops: 1 };
     const tuning = { adapter: 'test', date: '', source: 'test', shapes: [{ ...wide, variant: '128x128k8t512' as const, vec: true }] };
     expect(planMatmul({ ...args, b: a, m: 4096, n: 4, k: 4 }, small, tuning)).toEqual({ kind: 'tiled', variant: DEFAULT_TILED, vec: true });
@@ -434,7 +434,7 @@ describe('matmul planning', () => {
   });
 
   it('applies a measured split over k to one matrix: the measured shape, or any with a long k', () => {
-    const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 32768 };
+    const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 32768, maxStorageBufferBindingSize: 2 ** 30 };
     const tuning = { adapter: 'test', date: '', source: 'test', shapes: [{ ...shape(1024, 896, 151936, '64x128k8t256'), splits: 2 }, { ...shape(128, 896, 2048, '128x128k8t256'), splits: 8 }] };
     const bound = { bytes: 2 ** 30 } as MatmulArgs['a']; // operands big enough to bind as vectors
     const plan = (m: number, n: number, k: number, batch = 1) => planMatmul({ ...args(m, n, k, batch), a: bound, b: bound }, limits, tuning);
@@ -448,12 +448,14 @@ describe('matmul planning', () => {
   });
 
   it('applies measured whole tiles only to the very shape measured', () => {
-    const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 32768 };
+    const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 32768, maxStorageBufferBindingSize: 2 ** 30 };
     const tuning = { adapter: 'test', date: '', source: 'test', shapes: [{ ...shape(2048, 4864, 8192, '128x128k8t256'), splits: 3, whole: 528 }] };
     const bound = { bytes: 2 ** 30 } as MatmulArgs['a'];
     const plan = (m: number, n: number, k: number) => planMatmul({ ...args(m, n, k), a: bound, b: bound }, limits, tuning);
     expect(plan(2048, 4864, 8192)).toEqual({ kind: 'tiled', variant: '128x128k8t256', vec: true, splits: 3, whole: 528 });
     expect(plan(2048, 4608, 8192)).toEqual({ kind: 'tiled', variant: '128x128k8t256', vec: true, splits: 3 }); // near it, long k: every tile split
+    // 65536 × 16384 is 65536 tiles: 3 slices of partial sums would take 12 GiB, more than one binding holds.
+    expect(plan(65536, 16384, 8192)).toEqual({ kind: 'tiled', variant: '128x128k8t256', vec: true });
   });
 
   it('the committed table names only existing variants', () => {

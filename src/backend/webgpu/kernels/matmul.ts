@@ -152,6 +152,8 @@ export interface TiledLimits {
   maxComputeInvocationsPerWorkgroup: number;
   maxComputeWorkgroupSizeX: number;
   maxComputeWorkgroupStorageSize: number;
+  /** A split's partial sums are one binding. */
+  maxStorageBufferBindingSize: number;
 }
 
 /**
@@ -230,6 +232,14 @@ export function outputTiles(a: Pick<MatmulArgs, 'm' | 'n'>, variant: TiledVarian
   return { tilesX, tiles: tilesX * Math.ceil(a.m / (g.tm * g.wy)) };
 }
 
+/** How a tiled plan splits a product: k-slices per split tile (1: no split), and the partial sums' bytes. */
+function splitOf(a: Pick<MatmulArgs, 'm' | 'n' | 'k'>, variant: TiledVariant, splits: number, whole: number): { kSlice: number; slices: number; partialBytes: number } {
+  const g = TILED_VARIANTS[variant];
+  const { tiles } = outputTiles(a, variant);
+  const { kSlice, slices } = whole >= tiles ? { kSlice: a.k, slices: 1 } : kSlices(a.k, splits); // every tile whole: no split
+  return { kSlice, slices, partialBytes: slices > 1 ? (tiles - whole) * slices * g.tm * g.wy * 8 * g.wx * 4 : 0 };
+}
+
 export function planMatmul(a: MatmulArgs, limits: TiledLimits, tuning: MatmulTuning = MATMUL_TUNING): MatmulPlan {
   const groups = (rows: number, cols: number) => Math.ceil(a.m / rows) * Math.ceil(a.n / cols) * a.batch;
   if (a.m <= SKINNY_MAX_M || !tiledBindable(a)) {
@@ -244,9 +254,11 @@ export function planMatmul(a: MatmulArgs, limits: TiledLimits, tuning: MatmulTun
   const tuned = nearestTuned(a, tuning.shapes);
   if (tuned && !unfit(TILED_VARIANTS[tuned.variant], limits)) {
     const measured = tuned.m === a.m && tuned.n === a.n && tuned.k === a.k && tuned.batch === a.batch && tuned.transA === a.transA && tuned.transB === a.transB;
-    const split = tuned.splits !== undefined && tuned.splits > 1 && a.batch === 1 && (measured || a.k >= SPLIT_MIN_K);
-    const whole = split && measured && tuned.whole ? { whole: tuned.whole } : {};
-    return { kind: 'tiled', variant: tuned.variant, vec: tuned.vec, ...(split ? { splits: tuned.splits, ...whole } : {}) };
+    const whole = measured ? (tuned.whole ?? 0) : 0;
+    // A split whose partial sums would not fit one binding runs unsplit (a far bigger product than the one measured).
+    const split =
+      tuned.splits !== undefined && tuned.splits > 1 && a.batch === 1 && (measured || a.k >= SPLIT_MIN_K) && splitOf(a, tuned.variant, tuned.splits, whole).partialBytes <= limits.maxStorageBufferBindingSize;
+    return { kind: 'tiled', variant: tuned.variant, vec: tuned.vec, ...(split ? { splits: tuned.splits, ...(whole ? { whole } : {}) } : {}) };
   }
   return { kind: 'tiled', variant: DEFAULT_TILED, vec: true };
 }
@@ -294,11 +306,10 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
   const rows = g.tm * g.wy;
   const cols = 8 * g.wx;
   const { tilesX, tiles } = outputTiles(a, plan.variant);
-  const { kSlice, slices: sliced } = kSlices(a.k, splits);
-  const slices = whole >= tiles ? 1 : sliced; // every tile whole: no split
+  const { kSlice, slices, partialBytes } = splitOf(a, plan.variant, splits, whole);
   if (slices > 1 && a.batch !== 1) throw new Error(`${label}: a split over k runs one matrix, got batch ${a.batch}; plan it without splits`);
   // Split: the split tiles' slices write tiles of partial sums to scratch, and sum_slices adds them in slice order.
-  const partial = slices > 1 ? ctx.pool.alloc((tiles - whole) * slices * rows * cols * 4, `${label}: k-slice partial sums`) : null;
+  const partial = slices > 1 ? ctx.pool.alloc(partialBytes, `${label}: k-slice partial sums`) : null;
   const vec = vectorLoads(a);
   // sum_slices reads the same parameters and tile geometry.
   const params = new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, a.strideOut, slices, kSlice, whole, tilesX);
