@@ -54,7 +54,7 @@ export const DEFAULT_TILED: TiledVariant = '128x128k8t256';
  * into that many slices (see `kSlices`) for every output tile after the first `whole` ones
  * (row-major; default 0: all), each slice a tile of partial sums, added in slice order by
  * `sum_slices` (one matrix only: batch 1). Splitting only the last tiles evens out the GPU's
- * last wave of workgroups (see `work_of` in the shader). `skinny` computes 4 rows × nc columns
+ * last wave of workgroups (see `tiled_split` in the shader). `skinny` computes 4 rows × nc columns
  * per workgroup, splitting k over 256/nc threads per column; with `vec` (`skinny_vec`, B stored
  * n×k and aligned: see `skinnyVecFits`) it reads B in 8-element chunks, 16 bytes a load.
  */
