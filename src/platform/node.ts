@@ -42,6 +42,7 @@ export const nodePlatform: Platform = {
     (await readdir(path, { withFileTypes: true })).map((d) => ({ name: d.name, kind: d.isFile() ? 'file' : d.isDirectory() ? 'dir' : 'other' })),
   rename: (from, to) => rename(from, to),
   remove: (path) => rm(path, { recursive: true, force: true }),
+  matmulTuningFiles: () => (process.env.MEDE2_MATMUL_TUNING ?? '').split(',').map((f) => f.trim()).filter(Boolean),
 };
 
 async function readRange(path: string, start: number, end: number): Promise<Uint8Array> {

@@ -27,6 +27,8 @@ export interface Platform {
   rename?(from: string, to: string): Promise<void>;
   /** Deletes a file or a folder with everything in it; no error when it is missing. */
   remove?(path: string): Promise<void>;
+  /** Matmul tuning tables (JSON) each WebGPU backend loads when it is made (Node: MEDE2_MATMUL_TUNING, comma-separated). */
+  matmulTuningFiles?(): string[];
 }
 
 export interface DirEntry {
