@@ -306,6 +306,26 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
     }
   });
 
+  // The shipped split-tail plans' form on hardware: 128² tiles (8×8 a thread: all 16 output quads
+  // go to the partial slots) with the K-steps written out; 3 × 2 tiles, 2 whole, 4 in 3 k-slices.
+  it('128x128k8t256 whole tiles then split ones, K-steps written out: the same bits as rolled, right against the reference', async () => {
+    const plan: MatmulPlan = { kind: 'tiled', variant: '128x128k8t256', vec: true, splits: 3, whole: 2 };
+    const c = { m: 260, n: 136, k: 100, transA: false, transB: true, batch: 1 };
+    const a = upload(gpu!, randomF32(c.m * c.k, 23));
+    const b = upload(gpu!, randomF32(c.k * c.n, 24));
+    try {
+      const rolled = await product(plan, a, b, c);
+      setProductLoops('unrolled');
+      const unrolled = await product(plan, a, b, c);
+      expect(Buffer.from(unrolled.buffer).equals(Buffer.from(rolled.buffer))).toBe(true);
+      await check(gpu!, c, run(plan));
+    } finally {
+      setProductLoops('adapter');
+      gpu!.free(a);
+      gpu!.free(b);
+    }
+  });
+
   // Split over k: each slice sums its depths into a partial matrix, and sum_slices adds them in
   // slice order. Slices of 48 (k 100: 48, 48, 4, so the last one is a K tail) and of 16 (k 33: two
   // full and a 1-deep tail), edge and inner tiles, every layout, a packed B.
