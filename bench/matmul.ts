@@ -2,8 +2,9 @@
 // products of a transformer MLP (Qwen2.5-0.5B: hidden 896, intermediate 4864, 2048
 // tokens) forward and backward, with the frozen-weight (bf16) and decode (m = 1) forms.
 // On WebGPU, `--variants all` times every kernel variant that could serve a shape and
-// names the fastest per shape; with `--tuning FILE` the winners become the table that
-// planMatmul reads (src/backend/webgpu/kernels/matmul-tuning.ts).
+// names the fastest per shape; with `--tuning FILE` the winners become a table planMatmul reads:
+// FILE.json for useMatmulTuning / MEDE2_MATMUL_TUNING, or src/backend/webgpu/kernels/matmul-tuning.ts
+// (the built-in table).
 import type { Backend } from '../src/backend/backend.js';
 import type { MatmulArgs, WeightDType } from '../src/backend/kernels.js';
 import type { Storage } from '../src/backend/storage.js';
@@ -168,7 +169,7 @@ function candidatePlans(a: MatmulArgs, chosen: MatmulPlan, variants: VariantChoi
           { kind: 'tiled', variant: '64x64k8t64', vec: true },
         ]
       : tiled;
-  if (a.m > 64 && a.batch === 1 && a.k >= 128 && Math.ceil(a.m / 128) * Math.ceil(a.n / 128) < 1024) all.push(...splitPlans(a));
+  if (a.m > 64 && a.batch === 1 && a.k >= 128 && outputTiles(a, '128x128k8t256').tiles < 1024) all.push(...splitPlans(a));
   if (a.m > 64 && a.batch === 1) all.push(...splitTailPlans(a));
   return [chosen, ...all.filter((p) => planName(p) !== planName(chosen))];
 }

@@ -282,37 +282,20 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
 
   // Hardware adapters get the K-steps written out (product-loops.ts), lavapipe keeps them rolled; this
   // runs the written-out form here: right against the reference, and the same bits as the rolled loop
-  // (the same fma chain). Few pipelines: each is a slow cold compile on lavapipe.
+  // (the same fma chain). Few pipelines: each is a slow cold compile on lavapipe. The last case is the
+  // shipped split-tail plans' form: 128² tiles (8×8 a thread: all 16 output quads go to the partial
+  // slots), 3 × 2 tiles, 2 whole, 4 in 3 k-slices.
+  const tiledPlan = (variant: TiledVariant): MatmulPlan => ({ kind: 'tiled', variant, vec: true });
   const writtenOut = [
-    ...TRANSPOSES.map(([transA, transB]) => ({ variant: '128x128k8t256' as const, transA, transB })),
-    { variant: '64x128k8t256' as const, transA: false, transB: true },
-    { variant: '128x128k16t256' as const, transA: true, transB: false },
-  ];
-  it.each(writtenOut)('$variant with its K-steps written out: transA=$transA transB=$transB', async ({ variant, transA, transB }) => {
-    const plan: MatmulPlan = { kind: 'tiled', variant, vec: true };
-    const c = { m: 132, n: 136, k: 52, transA, transB, batch: 1 };
+    ...TRANSPOSES.map(([transA, transB]) => ({ plan: tiledPlan('128x128k8t256'), m: 132, k: 52, transA, transB })),
+    { plan: tiledPlan('64x128k8t256'), m: 132, k: 52, transA: false, transB: true },
+    { plan: tiledPlan('128x128k16t256'), m: 132, k: 52, transA: true, transB: false },
+    { plan: { ...tiledPlan('128x128k8t256'), splits: 3, whole: 2 }, m: 260, k: 100, transA: false, transB: true },
+  ].map((c) => ({ ...c, name: c.plan.kind === 'tiled' && c.plan.splits ? `${name(c.plan)} (tiles ${c.plan.whole}.. in ${c.plan.splits} k-slices)` : name(c.plan) }));
+  it.each(writtenOut)('$name with its K-steps written out: $m×136×$k transA=$transA transB=$transB', async ({ plan, m, k, transA, transB }) => {
+    const c = { m, n: 136, k, transA, transB, batch: 1 };
     const a = upload(gpu!, randomF32(c.m * c.k, 21));
     const b = upload(gpu!, randomF32(c.k * c.n, 22));
-    try {
-      const rolled = await product(plan, a, b, c);
-      setProductLoops('unrolled');
-      const unrolled = await product(plan, a, b, c);
-      expect(Buffer.from(unrolled.buffer).equals(Buffer.from(rolled.buffer))).toBe(true);
-      await check(gpu!, c, run(plan));
-    } finally {
-      setProductLoops('adapter');
-      gpu!.free(a);
-      gpu!.free(b);
-    }
-  });
-
-  // The shipped split-tail plans' form on hardware: 128² tiles (8×8 a thread: all 16 output quads
-  // go to the partial slots) with the K-steps written out; 3 × 2 tiles, 2 whole, 4 in 3 k-slices.
-  it('128x128k8t256 whole tiles then split ones, K-steps written out: the same bits as rolled, right against the reference', async () => {
-    const plan: MatmulPlan = { kind: 'tiled', variant: '128x128k8t256', vec: true, splits: 3, whole: 2 };
-    const c = { m: 260, n: 136, k: 100, transA: false, transB: true, batch: 1 };
-    const a = upload(gpu!, randomF32(c.m * c.k, 23));
-    const b = upload(gpu!, randomF32(c.k * c.n, 24));
     try {
       const rolled = await product(plan, a, b, c);
       setProductLoops('unrolled');

@@ -290,7 +290,7 @@ export class QwenVL {
       // the labelled rows only: an ignored row adds nothing to the loss or to any gradient, and the
       // LM head is a fifth of a step's work, so masked prompts cost nothing there.
       const shifted = shiftLabels(labels, cu);
-      const labelled = shifted.reduce<number[]>((rows, label, i) => (label === IGNORE ? rows : (rows.push(i), rows)), []);
+      const labelled = [...shifted.keys()].filter((i) => shifted[i] !== IGNORE);
       const head = this.weight('lm_head.weight');
       if (labelled.length === 0 || labelled.length === T) loss = ops.linearCrossEntropy(h, head, rt.tensor(shifted, [T], 'i32'));
       else {
