@@ -106,35 +106,45 @@ fn at4(token: u32, heads: u32, head: u32, dim: u32) -> u32 {
 }
 
 // Transposed staging of head dims d0 ..< d0 + DK of `rows` token rows (tok0 + r, head) of `src`:
-// sh[row0 + r/4][d] holds dim d0 + d of rows r/4·4 ..< r/4·4 + 4. A work item is a 4 × 4 block
-// (4 rows × 4 dims) transposed in registers; thread lid owns items lid + k·WG, k < MAX_IT. The loads of
+// sh[row0 + r/4][d][r % 4] holds dim d0 + d of row r. A work item is one row's dim quad, loaded as a
+// vec4 and stored as 4 scalars. Item p is dim quad p % 2 + 2·(p / 2rows) of row (p / 2) % rows: two
+// lanes read 32 contiguous bytes of a row, and a warp's scalar stores hit 32 distinct banks (the
+// +1 padding of sh's rows starts row quad q at bank 4q, so row r's word lands in bank r + 16·(p % 2)).
+// Thread lid owns items lid + k·WG, k < MAX_IT: staging row quads rather than 4 × 4 blocks keeps no
+// more registers live across the barrier than the thread's share of the tile (a 4 × 4 block per
+// thread held 4× that where the tile has fewer blocks than the workgroup has threads). The loads of
 // every operand of a step are issued (fetch_t) before any store (put_t), so their latencies overlap.
 // Rows ≥ valid and dims ≥ D read 0.
-const MAX_IT: u32 = 2u;  // items per thread and operand (the host checks the tile)
-alias Items = array<array<vec4f, 4>, MAX_IT>;
+const MAX_IT: u32 = 8u;  // row quads per thread and operand (the host checks the tile)
+alias Quads = array<vec4f, MAX_IT>;
 
-fn fetch_t(src: u32, rows: u32, tok0: u32, valid: u32, heads: u32, head: u32, d0: u32, lid: u32) -> Items {
-  var x = Items();
+/** (row, dim quad) of transposed staging item p of a `rows`-row operand. */
+fn t_item(p: u32, rows: u32) -> vec2u {
+  return vec2u((p / 2u) % rows, p % 2u + 2u * (p / (2u * rows)));
+}
+
+fn fetch_t(src: u32, rows: u32, tok0: u32, valid: u32, heads: u32, head: u32, d0: u32, lid: u32) -> Quads {
+  var x = Quads();
+  let n = rows * (DK / 4u);
   for (var k = 0u; k < MAX_IT; k++) {
+    if (k * WG >= n) { break; }
     let p = lid + k * WG;
-    if (p >= rows / 4u * (DK / 4u)) { break; }
-    let rq = p / (DK / 4u);
-    let dq = (p % (DK / 4u)) * 4u;
-    for (var e = 0u; e < 4u; e++) {
-      let r = rq * 4u + e;
-      if (r < valid && d0 + dq < P.d) { x[k][e] = load(src, at4(tok0 + r, heads, head, d0 + dq)); }
-    }
+    let it = t_item(p, rows);
+    let d = d0 + it.y * 4u;
+    if (p < n && it.x < valid && d < P.d) { x[k] = load(src, at4(tok0 + it.x, heads, head, d)); }
   }
   return x;
 }
 
-fn put_t(row0: u32, rows: u32, lid: u32, x: Items) {
+fn put_t(row0: u32, rows: u32, lid: u32, x: Quads) {
+  let n = rows * (DK / 4u);
   for (var k = 0u; k < MAX_IT; k++) {
+    if (k * WG >= n) { break; }
     let p = lid + k * WG;
-    if (p >= rows / 4u * (DK / 4u)) { break; }
-    let rq = p / (DK / 4u);
-    let dq = (p % (DK / 4u)) * 4u;
-    for (var e = 0u; e < 4u; e++) { sh[row0 + rq][dq + e] = vec4f(x[k][0][e], x[k][1][e], x[k][2][e], x[k][3][e]); }
+    if (p < n) {
+      let it = t_item(p, rows);
+      for (var e = 0u; e < 4u; e++) { sh[row0 + it.x / 4u][it.y * 4u + e][it.x % 4u] = x[k][e]; }
+    }
   }
 }
 
@@ -624,11 +634,14 @@ fn put_dq(acc: ptr<function, array<vec4f, MAX_O>>, q0: u32, r0: u32, lq: u32, h:
 }
 
 // dq_ds: dQ = scale·dS·K with dS read from the tiles dkdv stored. The block's dS tile goes to pbuf
-// as [row quad][key] (4 × 4 blocks transposed in registers, like put_t); pairs a query does not see
-// read 0, since dkdv writes only the query blocks each key block visits.
-fn fetch_ds(hl: u32, s: u32, r0: u32, j0: u32, lq: u32, lk: u32, full: bool, lid: u32) -> Items {
-  var x = Items();
-  for (var k = 0u; k < MAX_IT; k++) {
+// as [row quad][key] (4 × 4 blocks transposed in registers, stored as whole vectors); pairs a
+// query does not see read 0, since dkdv writes only the query blocks each key block visits.
+const MAX_B: u32 = 2u;  // blocks per thread (the host checks the tile)
+alias Blocks = array<array<vec4f, 4>, MAX_B>;
+
+fn fetch_ds(hl: u32, s: u32, r0: u32, j0: u32, lq: u32, lk: u32, full: bool, lid: u32) -> Blocks {
+  var x = Blocks();
+  for (var k = 0u; k < MAX_B; k++) {
     let p = lid + k * WG;
     if (p >= BR / 4u * (BC / 4u)) { break; }
     let rq = p / (BC / 4u);
@@ -643,8 +656,8 @@ fn fetch_ds(hl: u32, s: u32, r0: u32, j0: u32, lq: u32, lk: u32, full: bool, lid
   return x;
 }
 
-fn put_ds(lid: u32, x: Items) {
-  for (var k = 0u; k < MAX_IT; k++) {
+fn put_ds(lid: u32, x: Blocks) {
+  for (var k = 0u; k < MAX_B; k++) {
     let p = lid + k * WG;
     if (p >= BR / 4u * (BC / 4u)) { break; }
     let rq = p / (BC / 4u);

@@ -311,4 +311,22 @@ describe.runIf(gpu)('attention tile candidates on webgpu', COMPILE_TIMEOUT, () =
       setAttentionTile('dkdv', 128, shipped);
     }
   });
+
+  // The shader holds each thread's share of a staging step in fixed register arrays; a tile whose
+  // share overflows them would silently drop rows, so the host refuses it by name.
+  it.each([
+    { pass: 'fwd' as const, tile: { wg: 32, tc: 16, br: 16, bc: 64, dk: 32 }, why: /a transposed staging step needs more than 8 row quads per thread/ },
+    { pass: 'dq' as const, tile: { wg: 64, tc: 8, br: 64, bc: 64, dk: 16 }, why: /staging a stored dS block needs more than 2 4 × 4 blocks per thread/ },
+  ])('refuses a $pass tile whose staging share overflows its registers', async ({ pass, tile, why }) => {
+    const b = gpu!;
+    const shipped = attentionTile(pass, 128);
+    setAttentionTile(pass, 128, tile);
+    try {
+      const s = shapeOf(TILE_CASES[0]);
+      const x = inputs(s, 5);
+      await expect(run(b, s, x.q, x.k, x.v, x.gOut)).rejects.toThrow(why);
+    } finally {
+      setAttentionTile(pass, 128, shipped);
+    }
+  });
 });

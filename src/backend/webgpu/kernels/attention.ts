@@ -30,11 +30,12 @@ export type AttentionPass = 'fwd' | 'dq' | 'dkdv';
 const D_CLASSES = [32, 64, 96, 128] as const;
 export type HeadDimClass = (typeof D_CLASSES)[number];
 
-// Register tiles the shader is sized for (MAX_O, MAX_S, MAX_IT, MAX_N there).
+// Register tiles the shader is sized for (MAX_O, MAX_S, MAX_IT, MAX_N, MAX_B there).
 const MAX_O = 32;
 const MAX_S = 16;
-const MAX_IT = 2;
+const MAX_IT = 8;
 const MAX_N = 8;
+const MAX_B = 2;
 
 // d ≤ 64 and d ≤ 128 tiles: the fastest of bench/attention.ts's alternatives on an H100
 // (bench/results/attention-h100.json).
@@ -112,10 +113,10 @@ function specialise(ctx: GpuContext, label: string, pass: AttentionPass, d: numb
   if (!Number.isInteger(cs) || cs < 1 || rm * cs > MAX_S) throw bad(`bc must be a multiple of 4·tc with rows·(bc/4tc) ≤ ${MAX_S}`);
   if (rm * co > MAX_O) throw bad(`rows·(padded d/4tc) must be ≤ ${MAX_O}`);
   if ((dk !== 16 && dk !== 32) || bc % dk !== 0) throw bad('dk must be 16 or 32 and divide bc');
-  // Staging items per thread the shader holds in registers (MAX_IT, MAX_N there).
-  if ((Math.max(br, bc) / 4) * (dk / 4) > MAX_IT * wg) throw bad(`a transposed staging step needs more than ${MAX_IT} items per thread`);
+  // Staging items per thread the shader holds in registers (MAX_IT, MAX_N, MAX_B there).
+  if ((Math.max(br, bc) * dk) / 4 > MAX_IT * wg) throw bad(`a transposed staging step needs more than ${MAX_IT} row quads per thread`);
   if ((dk * dp) / 4 > MAX_N * wg) throw bad(`a natural staging step needs more than ${MAX_N} items per thread`);
-  if (pass === 'dq' && (br / 4) * (bc / 4) > MAX_IT * wg) throw bad(`staging a stored dS block needs more than ${MAX_IT} items per thread`);
+  if (pass === 'dq' && (br / 4) * (bc / 4) > MAX_B * wg) throw bad(`staging a stored dS block needs more than ${MAX_B} 4 × 4 blocks per thread`);
   const shared = attentionTileBytes(pass, tile, d);
   if (shared > limits.maxComputeWorkgroupStorageSize) throw bad(`needs ${shared} bytes of workgroup memory, the device has ${limits.maxComputeWorkgroupStorageSize}`);
   if (wg > limits.maxComputeInvocationsPerWorkgroup) throw bad(`the device allows ${limits.maxComputeInvocationsPerWorkgroup} threads per workgroup`);
