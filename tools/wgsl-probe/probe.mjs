@@ -206,9 +206,11 @@ async function main() {
   const A = buffer(fill(1), GPUBufferUsage.STORAGE);
   const B = buffer(fill(2), GPUBufferUsage.STORAGE);
   const C = buffer(null, GPUBufferUsage.STORAGE);
-  const uni = device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  // prod's Params: m n k stride_a stride_b stride_out splits k_slice; mirror reads dims.x = n.
-  device.queue.writeBuffer(uni, 0, new Uint32Array([n, n, n, 0, 0, 0, 1, n]));
+  // prod's Params: m n k stride_a stride_b stride_out splits k_slice whole tiles_x (unsplit: whole and
+  // tiles_x unused); mirror reads dims.x = n. The buffer is as large as Params (40 bytes) rounded to 16.
+  const params = new Uint32Array([n, n, n, 0, 0, 0, 1, n, 0, 0]);
+  const uni = device.createBuffer({ size: Math.ceil(params.byteLength / 16) * 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(uni, 0, params);
   const read = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const qs = device.createQuerySet({ type: 'timestamp', count: 2 });
   const qbuf = device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
