@@ -13,7 +13,7 @@
 
 #define CHECK(x) do { auto rc_ = (x); if (rc_ != 0) { fprintf(stderr, "%s:%d: %s failed (%d)\n", __FILE__, __LINE__, #x, (int)rc_); exit(1); } } while (0)
 
-constexpr int BC = 64, D = 128;
+constexpr int D = 128;
 constexpr float NEG = -1.0e30f;
 
 // FENCE 2: an acquire-release block-scope fence before each barrier, as WGSL's workgroupBarrier()
@@ -27,7 +27,11 @@ __device__ __forceinline__ void barrier() {
 // The tile is WG threads as TR × TC, BR query rows per block (RM = BR / TR per thread, 4 or 8),
 // as in the WGSL. MINB: workgroups each SM must be able to hold (__launch_bounds__' second
 // argument): 2 caps the registers at 128, as the WGSL kernel would need for two per SM.
-template <int DK, int FENCE, int MINB = 1, int WG = 256, int TC = 16, int BR = 64>
+// PIPE: each staging round's loads are issued right after the previous round's stores, so they
+// are in flight during its product (software pipelining, as the matrix product's STAGED does).
+// BC keys per block; ALIAS keeps the row-statistics exchange in the staging rows of `sh` (one more
+// barrier per block) instead of an array of its own, so that BC = 128 fits 48 KB.
+template <int DK, int FENCE, int MINB = 1, int WG = 256, int TC = 16, int BR = 64, int BC = 64, bool ALIAS = false, bool PIPE = false>
 __global__ void __launch_bounds__(WG, MINB) attn_fwd(const float4 *__restrict__ q, const float4 *__restrict__ k, const float4 *__restrict__ v,
                                                float4 *__restrict__ out, float *__restrict__ lse, int T, int HQ, int HKV, float scale_log2) {
   constexpr int TR = WG / TC, RM = BR / TR, RQ = RM / 4, CS = BC / (4 * TC), CO = D / (4 * TC);
@@ -37,7 +41,9 @@ __global__ void __launch_bounds__(WG, MINB) attn_fwd(const float4 *__restrict__ 
   constexpr int TQ = ((BR > BC ? BR : BC) * DK / 4 + WG - 1) / WG;  // row quads per thread of a transposed step
   constexpr int NQ = DK * D / 4 / WG;                     // quads per thread of a natural step
   __shared__ float4 sh[PB + BR / 4 * NCH][DK + 1];
-  __shared__ float4 red[BR * TC / 4];
+  __shared__ float4 red_own[ALIAS ? 1 : BR * TC / 4];
+  float4 *red = ALIAS ? &sh[0][0] : red_own;
+  static_assert(!ALIAS || BR * TC / 4 <= PB * (DK + 1), "the exchange fits the staging rows");
   const int lid = threadIdx.x, tr = lid / TC, tc = lid % TC;
   const int blocks = (T + BR - 1) / BR;
   const int r0 = (blocks - 1 - blockIdx.x) * BR;  // causal blocks with the most keys start first
@@ -65,6 +71,18 @@ __global__ void __launch_bounds__(WG, MINB) attn_fwd(const float4 *__restrict__ 
     }
   };
 
+  auto fetch_n = [&](int j, float4 *x) {
+#pragma unroll
+    for (int i = 0; i < NQ; i++) {
+      int p = lid + i * WG, r = p / (D / 4), c = p % (D / 4);
+      x[i] = r < min(DK, T - j) ? v[at4(j + r, HKV, hk, 4 * c)] : make_float4(0, 0, 0, 0);
+    }
+  };
+  float4 xq[TQ], xk[TQ], xn[NQ];
+  if (PIPE) {
+    fetch_t(q, BR, r0, nq, HQ, h, 0, xq);
+    fetch_t(k, BC, 0, min(BC, T), HKV, hk, 0, xk);
+  }
   float m[RM], l[RM];
   float4 o[RM * CO];
 #pragma unroll
@@ -77,13 +95,22 @@ __global__ void __launch_bounds__(WG, MINB) attn_fwd(const float4 *__restrict__ 
 #pragma unroll
     for (int i = 0; i < RM * CS; i++) sc[i] = make_float4(0, 0, 0, 0);
     for (int d0 = 0; d0 < D; d0 += DK) {
-      float4 xq[TQ], xk[TQ];
-      fetch_t(q, BR, r0, nq, HQ, h, d0, xq);
-      fetch_t(k, BC, j0, min(BC, T - j0), HKV, hk, d0, xk);
+      if (!PIPE) {
+        fetch_t(q, BR, r0, nq, HQ, h, d0, xq);
+        fetch_t(k, BC, j0, min(BC, T - j0), HKV, hk, d0, xk);
+      }
       barrier<FENCE>();
       put_t(0, BR, xq);
       put_t(B_ROW, BC, xk);
       barrier<FENCE>();
+      if (PIPE) {
+        if (d0 + DK < D) {
+          fetch_t(q, BR, r0, nq, HQ, h, d0 + DK, xq);
+          fetch_t(k, BC, j0, min(BC, T - j0), HKV, hk, d0 + DK, xk);
+        } else {
+          fetch_n(j0, xn);
+        }
+      }
 #pragma unroll
       for (int d = 0; d < DK; d++) {
         float ar[RM];
@@ -101,6 +128,7 @@ __global__ void __launch_bounds__(WG, MINB) attn_fwd(const float4 *__restrict__ 
       }
     }
     const bool full = j0 + BC - 1 <= r0;
+    if (ALIAS) barrier<FENCE>();  // the last score product has read the staging rows
     float rmax[RM];
 #pragma unroll
     for (int r = 0; r < RM; r++) {
@@ -156,17 +184,20 @@ __global__ void __launch_bounds__(WG, MINB) attn_fwd(const float4 *__restrict__ 
     }
     const int jn = min(BC, kend - j0);
     for (int jc = 0; jc < jn; jc += DK) {
-      float4 xn[NQ];
-#pragma unroll
-      for (int i = 0; i < NQ; i++) {
-        int p = lid + i * WG, r = p / (D / 4), c = p % (D / 4);
-        xn[i] = r < min(DK, T - (j0 + jc)) ? v[at4(j0 + jc + r, HKV, hk, 4 * c)] : make_float4(0, 0, 0, 0);
-      }
       static_assert(DK * D / 4 % WG == 0, "whole natural staging rounds");
+      if (!PIPE) fetch_n(j0 + jc, xn);
       barrier<FENCE>();
 #pragma unroll
       for (int i = 0; i < NQ; i++) { int p = lid + i * WG; sh[p % (D / 4)][p / (D / 4)] = xn[i]; }
       barrier<FENCE>();
+      if (PIPE) {
+        if (jc + DK < jn) {
+          fetch_n(j0 + jc + DK, xn);
+        } else if (j0 + BC < kend) {
+          fetch_t(q, BR, r0, nq, HQ, h, 0, xq);
+          fetch_t(k, BC, j0 + BC, min(BC, T - (j0 + BC)), HKV, hk, 0, xk);
+        }
+      }
 #pragma unroll
       for (int j = 0; j < DK; j++) {
         float ar[RM];
@@ -288,5 +319,14 @@ int main(int argc, char **argv) {
   check("128/8/64/64/32", attn_fwd<32, 0, 1, 128, 8, 64>, 128, 64);
   check("128/8/64/64/16", attn_fwd<16, 0, 1, 128, 8, 64>, 128, 64);
   check("128/16/64/64/32", attn_fwd<32, 0, 1, 128, 16, 64>, 128, 64);
+  check("128/16/64/128/16 al", attn_fwd<16, 0, 1, 128, 16, 64, 128, true>, 128, 64);
+  check("128/16/64/128/16 al f", attn_fwd<16, 2, 1, 128, 16, 64, 128, true>, 128, 64);
+  check("256/16/128/64/16 al", attn_fwd<16, 0, 1, 256, 16, 128, 64, true>, 256, 128);
+  // Software pipelining, without and with the fence.
+  check("fwd dk32 pipe", attn_fwd<32, 0, 1, 256, 16, 64, 64, false, true>);
+  check("fwd dk32 pipe f", attn_fwd<32, 2, 1, 256, 16, 64, 64, false, true>);
+  check("fwd dk16 pipe", attn_fwd<16, 0, 1, 256, 16, 64, 64, false, true>);
+  check("128/8/64/64/16 pipe", attn_fwd<16, 0, 1, 128, 8, 64, 64, false, true>, 128, 64);
+  check("128/8/64/64/16 pipe f", attn_fwd<16, 2, 1, 128, 8, 64, 64, false, true>, 128, 64);
   return 0;
 }
