@@ -43,7 +43,7 @@ const t = (wg: number, tc: number, br = 64, bc = 64, dk = 16): AttentionTile => 
 // Tiles with dk 32 fall back to dk 16 on adapters with less workgroup memory than they need
 // (32 KiB: lavapipe, most browsers).
 const TILES: Record<AttentionPass, Record<HeadDimClass, AttentionTile>> = {
-  fwd: { 32: t(128, 8), 64: t(256, 16, 64, 64, 32), 96: t(128, 8), 128: t(256, 16, 64, 64, 32) },
+  fwd: { 32: t(128, 8), 64: t(128, 16, 32, 64, 32), 96: t(128, 8), 128: t(256, 16, 64, 64, 32) },
   dq: { 32: t(128, 8), 64: t(128, 16, 32, 64), 96: t(128, 8), 128: t(128, 16, 32, 64) },
   dkdv: { 32: t(128, 8), 64: t(128, 16, 32, 64), 96: t(128, 8), 128: t(256, 16, 64, 64, 32) },
 };
