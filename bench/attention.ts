@@ -12,7 +12,8 @@ import type { Storage } from '../src/backend/storage.js';
 import {
   TILE_CANDIDATES,
   attentionTile,
-  setAttentionTile,
+  attentionTuningFor,
+  useAttentionTuning,
   setStoredScoresBudget,
   storedScoreLayout,
   storedScoresBytes,
@@ -20,8 +21,11 @@ import {
   DEFAULT_STORED_SCORES_BUDGET,
   type AttentionPass,
   type AttentionTile,
+  type AttentionTiles,
+  type AttentionTuning,
   type HeadDimClass,
 } from '../src/backend/webgpu/kernels/attention.js';
+import { platform } from '../src/platform/platform.js';
 import { Rng } from '../src/util/rng.js';
 import type { Row, SuiteOutput } from './suite.js';
 import { DEFAULT_TIMING, timeRuns, timerKind, type TimingOptions } from './timing.js';
@@ -209,18 +213,28 @@ async function sampledError(backend: Backend, p: Problem): Promise<number> {
 
 const fmtTile = (t: AttentionTile) => `${t.wg}/${t.tc}/${t.br}/${t.bc}/${t.dk}`;
 
+/** Registers `tiles` as this adapter's attention tuning table (the tiles the next runs use). */
+function useTiles(backend: Backend, tiles: AttentionTiles, timing: TimingOptions): AttentionTuning {
+  const table = { adapter: backend.info.description, date: new Date().toISOString(), source: `bench/attention.ts: ${timerKind(backend)}, median of ${timing.repeats} batches per tile`, tiles };
+  useAttentionTuning(table);
+  return table;
+}
+
 /**
- * Times each pass's alternative tiles on one problem and installs the fastest for its head-dim class.
- * The backward is timed whole (its other passes keep their tiles), and a tile whose sampled result is
- * wrong is never kept.
+ * Times each pass's alternative tiles on one problem and installs the fastest for its head-dim class
+ * in this adapter's tuning table. The backward is timed whole (its other passes keep their tiles), and
+ * a tile whose sampled result is wrong is never kept.
  */
 async function tuneTiles(backend: Backend, p: Problem, dClass: HeadDimClass, timing: TimingOptions): Promise<Row[]> {
   const rows: Row[] = [];
+  const adapter = backend.info.description;
   for (const pass of ['fwd', 'dq', 'dkdv'] as AttentionPass[]) {
-    const shipped = attentionTile(pass, dClass);
+    const current = attentionTile(pass, dClass, adapter);
+    const tiles = attentionTuningFor(adapter)?.tiles ?? {};
+    const withTile = (tile: AttentionTile): AttentionTiles => ({ ...tiles, [pass]: { ...tiles[pass], [dClass]: tile } });
     let best: { tile: AttentionTile; ms: number } | null = null;
     for (const t of TILE_CANDIDATES[pass]) {
-      setAttentionTile(pass, dClass, t);
+      useTiles(backend, withTile(t), timing);
       const run = pass === 'fwd' ? () => backend.attention(p.args) : () => backend.attentionGrad(p.args);
       try {
         const ms = (await timeRuns(backend, run, timing)).seconds * 1e3;
@@ -235,7 +249,7 @@ async function tuneTiles(backend: Backend, p: Problem, dClass: HeadDimClass, tim
       }
       console.log(`  ${JSON.stringify(rows[rows.length - 1])}`);
     }
-    setAttentionTile(pass, dClass, best?.tile ?? shipped);
+    useTiles(backend, withTile(best?.tile ?? current), timing);
     rows.push({ shape: `tune ${pass}: kept`, tile: best ? fmtTile(best.tile) : null });
   }
   return rows;
@@ -263,8 +277,15 @@ async function timeScoreBudgets(backend: Backend, p: Problem, timing: TimingOpti
   return rows;
 }
 
-export async function attentionSuite(backend: Backend): Promise<SuiteOutput> {
+export interface AttentionSuiteOptions {
+  /** On a hardware WebGPU adapter: write the tuned tiles here as JSON, for useAttentionTuning / MEDE2_ATTENTION_TUNING. */
+  tuning?: string;
+}
+
+export async function attentionSuite(backend: Backend, opts: AttentionSuiteOptions = {}): Promise<SuiteOutput> {
   const gpu = backend.info.kind === 'webgpu' && !backend.info.software;
+  if (opts.tuning && backend.info.kind === 'webgpu' && !gpu)
+    throw new Error(`attention bench: --tuning needs a hardware WebGPU adapter (tiles are tuned at 4k tokens), not ${backend.info.description}`);
   const shapes = gpu ? GPU_SHAPES : WASM_SHAPES;
   const timing: TimingOptions = gpu ? DEFAULT_TIMING : { ...DEFAULT_TIMING, warmup: 1, repeats: 3, minBatchSeconds: 0.2 };
   const rows: Row[] = [];
@@ -275,6 +296,11 @@ export async function attentionSuite(backend: Backend): Promise<SuiteOutput> {
       rows.push(...(await timeScoreBudgets(backend, p, timing)));
       p.free();
     }
+  if (gpu && opts.tuning) {
+    const table = attentionTuningFor(backend.info.description)!;
+    await platform().writeFileAtomic!(opts.tuning, new TextEncoder().encode(`${JSON.stringify(table, null, 1)}\n`));
+    console.log(`attention bench: tuned tiles → ${opts.tuning}`);
+  }
   for (const shape of shapes) {
     const p = problem(backend, shape);
     const fwdFlop = 4 * p.pairs * shape.d * shape.hq;

@@ -3,7 +3,9 @@
 // per run and writes DIR/<suite>-<adapter>[-TAG].json (DIR defaults to bench/results).
 // matmul on WebGPU: `--variants all` times every kernel variant per shape (default: the
 // planned one only), and `--tuning FILE` writes the per-shape winners there: FILE.json for
-// useMatmulTuning, else as the source of matmul-tuning.ts (the built-in table).
+// useMatmulTuning / MEDE2_MATMUL_TUNING, else as the source of matmul-tuning.ts (the built-in
+// table). attention on a hardware adapter: `--tuning FILE.json` writes the tiles it tuned, for
+// useAttentionTuning / MEDE2_ATTENTION_TUNING. `--tuning` goes with exactly one of the two suites.
 import '../src/node.js';
 import type { Backend } from '../src/backend/backend.js';
 import { createBackend } from '../src/backend/select.js';
@@ -11,20 +13,31 @@ import { basicSuite } from './basic.js';
 import { matmulSuite, type MatmulSuiteOptions } from './matmul.js';
 import { tokenizerSuite } from './tokenizer.js';
 import { imageSuite } from './image.js';
-import { attentionSuite } from './attention.js';
+import { attentionSuite, type AttentionSuiteOptions } from './attention.js';
 import { sftSuite } from './sft.js';
 import { generateSuite } from './generate.js';
 import { profileSuite } from './profile.js';
 import { printTable, writeResults, type Suite } from './suite.js';
 
 const matmulOptions: MatmulSuiteOptions = { variants: 'chosen' };
-const SUITES: Record<string, Suite> = { matmul: (b) => matmulSuite(b, matmulOptions), basic: basicSuite, tokenizer: tokenizerSuite, image: imageSuite, attention: attentionSuite, sft: sftSuite, generate: generateSuite, profile: profileSuite };
+const attentionOptions: AttentionSuiteOptions = {};
+const SUITES: Record<string, Suite> = {
+  matmul: (b) => matmulSuite(b, matmulOptions),
+  basic: basicSuite,
+  tokenizer: tokenizerSuite,
+  image: imageSuite,
+  attention: (b) => attentionSuite(b, attentionOptions),
+  sft: sftSuite,
+  generate: generateSuite,
+  profile: profileSuite,
+};
 
 interface Options {
   suites: string[];
   devices: ('webgpu' | 'wasm')[];
   out: string;
   tag: string;
+  tuning?: string;
 }
 
 function parse(argv: string[]): Options {
@@ -44,7 +57,7 @@ function parse(argv: string[]): Options {
       const v = value();
       if (v !== 'chosen' && v !== 'all') throw new Error(`bench: --variants must be chosen or all, got '${v}'`);
       matmulOptions.variants = v;
-    } else if (arg === '--tuning') matmulOptions.tuning = value();
+    } else if (arg === '--tuning') o.tuning = value();
     else if (arg === '--out') o.out = value();
     else if (arg === '--tag') o.tag = value();
     else if (arg.startsWith('-')) throw new Error(`bench: unknown option '${arg}'`);
@@ -52,7 +65,16 @@ function parse(argv: string[]): Options {
     else o.suites.push(arg);
   }
   if (!o.suites.length) o.suites = Object.keys(SUITES);
-  if (matmulOptions.tuning && matmulOptions.variants !== 'all') throw new Error('bench: --tuning needs --variants all (the winners come from timing every variant)');
+  if (o.tuning) {
+    if (o.suites.length !== 1 || !['matmul', 'attention'].includes(o.suites[0])) throw new Error('bench: --tuning FILE goes with exactly one suite, matmul or attention');
+    if (o.suites[0] === 'attention') {
+      if (!o.tuning.endsWith('.json')) throw new Error(`bench: attention --tuning writes JSON: name a .json file, got '${o.tuning}'`);
+      attentionOptions.tuning = o.tuning;
+    } else {
+      if (matmulOptions.variants !== 'all') throw new Error('bench: --tuning needs --variants all (the winners come from timing every variant)');
+      matmulOptions.tuning = o.tuning;
+    }
+  }
   return o;
 }
 

@@ -5,6 +5,8 @@ export { createBackend, parseDeviceChoice, type DeviceChoice } from './backend/s
 export { DEFAULT_STORED_SCORES_BUDGET, setStoredScoresBudget } from './backend/webgpu/kernels/attention.js';
 // Matrix-product plans measured on this GPU (the matmul benchmark's --tuning FILE.json).
 export { parseMatmulTuning, useMatmulTuning, type MatmulTuning } from './backend/webgpu/kernels/matmul.js';
+// Attention tiles measured on this GPU (the attention benchmark's --tuning FILE.json).
+export { parseAttentionTuning, useAttentionTuning, type AttentionTuning, type AttentionTiles, type AttentionTile } from './backend/webgpu/kernels/attention.js';
 export { Runtime } from './tensor/runtime.js';
 export { Tensor } from './tensor/tensor.js';
 export { backward } from './tensor/autograd.js';

@@ -1,10 +1,11 @@
 // Picks a backend: a real (hardware) WebGPU adapter if present, else wasm.
 // `webgpu` forces WebGPU (software adapters such as lavapipe included); `wasm` forces the CPU.
 import type { Backend } from './backend.js';
-import { platform } from '../platform/platform.js';
+import { platform, tuningVariable, type TuningKind } from '../platform/platform.js';
 import { acquireDevice } from './webgpu/device.js';
 import { WebGpuBackend } from './webgpu/backend.js';
 import { parseMatmulTuning, useMatmulTuning } from './webgpu/kernels/matmul.js';
+import { parseAttentionTuning, useAttentionTuning } from './webgpu/kernels/attention.js';
 import { WasmBackend } from './wasm/backend.js';
 
 export type DeviceChoice = 'auto' | 'webgpu' | 'wasm';
@@ -20,22 +21,31 @@ export interface BackendChoice {
   reason: string;
 }
 
-/** Registers the matmul tuning tables the platform names (Node: MEDE2_MATMUL_TUNING); errors name the file. */
-async function loadMatmulTunings(): Promise<void> {
-  const p = platform();
-  for (const file of p.matmulTuningFiles?.() ?? []) {
-    const where = `${file} (MEDE2_MATMUL_TUNING)`;
-    const bytes = await p.readFile!(file).catch((e: Error) => {
-      throw new Error(`${where}: cannot read it: ${e.message}`);
-    });
-    let json: unknown;
-    try {
-      json = JSON.parse(new TextDecoder().decode(bytes));
-    } catch (e) {
-      throw new Error(`${where}: not JSON (${(e as Error).message})`);
-    }
-    useMatmulTuning(parseMatmulTuning(json, where));
+/** How each kind of tuning table is checked and registered. */
+const USE_TUNING: Record<TuningKind, (json: unknown, source: string) => void> = {
+  matmul: (json, source) => useMatmulTuning(parseMatmulTuning(json, source)),
+  attention: (json, source) => useAttentionTuning(parseAttentionTuning(json, source)),
+};
+
+/** Registers the tuning tables the platform names (Node: MEDE2_MATMUL_TUNING, MEDE2_ATTENTION_TUNING); errors name the file and the variable. */
+async function loadTunings(): Promise<void> {
+  for (const kind of Object.keys(USE_TUNING) as TuningKind[])
+    for (const file of platform().tuningFiles?.(kind) ?? []) await loadTuning(kind, file);
+}
+
+/** Reads, checks and registers one table; errors name the file and the variable that named it. */
+async function loadTuning(kind: TuningKind, file: string): Promise<void> {
+  const where = `${file} (${tuningVariable(kind)})`;
+  const bytes = await platform().readFile!(file).catch((e: Error) => {
+    throw new Error(`${where}: cannot read it: ${e.message}`);
+  });
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new Error(`${where}: not JSON (${(e as Error).message})`);
   }
+  USE_TUNING[kind](json, where);
 }
 
 export async function createBackend(choice: DeviceChoice = 'auto'): Promise<BackendChoice> {
@@ -43,7 +53,7 @@ export async function createBackend(choice: DeviceChoice = 'auto'): Promise<Back
   const gpu = await platform().gpu();
   const acquired = gpu ? await acquireDevice(gpu) : undefined;
   const webgpu = async (a: NonNullable<typeof acquired>, reason: string): Promise<BackendChoice> => {
-    await loadMatmulTunings().catch((e: unknown) => {
+    await loadTunings().catch((e: unknown) => {
       a.device.destroy();
       throw e;
     });

@@ -1,7 +1,7 @@
 // Node: WebGPU from the `webgpu` package (Dawn). The object create() returns must stay
 // referenced while its adapter is used, or the process crashes when it is collected.
 import { appendFile, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import type { Platform } from './platform.js';
+import { tuningVariable, type Platform } from './platform.js';
 
 let dawn: GPU | undefined;
 let tried = false;
@@ -42,7 +42,7 @@ export const nodePlatform: Platform = {
     (await readdir(path, { withFileTypes: true })).map((d) => ({ name: d.name, kind: d.isFile() ? 'file' : d.isDirectory() ? 'dir' : 'other' })),
   rename: (from, to) => rename(from, to),
   remove: (path) => rm(path, { recursive: true, force: true }),
-  matmulTuningFiles: () => (process.env.MEDE2_MATMUL_TUNING ?? '').split(',').map((f) => f.trim()).filter(Boolean),
+  tuningFiles: (kind) => (process.env[tuningVariable(kind)] ?? '').split(',').map((f) => f.trim()).filter(Boolean),
 };
 
 async function readRange(path: string, start: number, end: number): Promise<Uint8Array> {

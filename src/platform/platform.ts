@@ -27,9 +27,18 @@ export interface Platform {
   rename?(from: string, to: string): Promise<void>;
   /** Deletes a file or a folder with everything in it; no error when it is missing. */
   remove?(path: string): Promise<void>;
-  /** Matmul tuning tables (JSON) each WebGPU backend loads when it is made (Node: MEDE2_MATMUL_TUNING, comma-separated). */
-  matmulTuningFiles?(): string[];
+  /**
+   * Tuning tables (JSON) of one kind that each WebGPU backend loads when it is made (Node:
+   * MEDE2_MATMUL_TUNING, MEDE2_ATTENTION_TUNING, comma-separated).
+   */
+  tuningFiles?(kind: TuningKind): string[];
 }
+
+/** What a tuning table tunes: matrix-product plans or attention tiles. */
+export type TuningKind = 'matmul' | 'attention';
+
+/** The environment variable that names a kind's tuning tables where there is an environment (Node). */
+export const tuningVariable = (kind: TuningKind): string => `MEDE2_${kind.toUpperCase()}_TUNING`;
 
 export interface DirEntry {
   name: string;

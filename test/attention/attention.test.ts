@@ -13,15 +13,16 @@ import { downloadF32, maxRelError, randomF32, testBackends } from '../helpers/ba
 import { StorageScope } from '../helpers/scope.js';
 import {
   TILE_CANDIDATES,
-  attentionTile,
   attentionTileBytes,
+  attentionTuningFor,
   headDimClass,
-  setAttentionTile,
   setStoredScoresBudget,
+  useAttentionTuning,
   storedScoreLayout,
   DEFAULT_STORED_SCORES_BUDGET,
   type AttentionPass,
   type AttentionTile,
+  type AttentionTiles,
 } from '../../src/backend/webgpu/kernels/attention.js';
 import { setProductLoops } from '../../src/backend/webgpu/product-loops.js';
 import { attentionGradRef, attentionRef, type AttentionShape } from './reference.js';
@@ -222,24 +223,30 @@ const TILE_CASES: Case[] = [
   { name: 'causal, [150, 69] packed, d 64, GQA 2:1', lensQ: [150, 69], hq: 4, hkv: 2, d: 64, causal: true },
 ];
 
-/** Runs case c with `tile` installed for `pass` (or the shipped tiles) and compares to the float64 reference. */
-async function expectTileCorrect(b: Backend, c: Case, pass?: AttentionPass, tile?: AttentionTile): Promise<void> {
-  const s = shapeOf(c);
-  const dClass = headDimClass(c.d);
-  const shipped = pass && attentionTile(pass, c.d);
-  if (pass && tile) setAttentionTile(pass, dClass, tile);
+/** Runs fn with `tiles` as b's adapter's attention tuning table, then restores the adapter's earlier table. */
+async function withTiles<T>(b: Backend, tiles: AttentionTiles, fn: () => Promise<T>): Promise<T> {
+  const adapter = b.info.description;
+  const before = attentionTuningFor(adapter);
+  useAttentionTuning({ adapter, date: '', source: 'test', tiles });
   try {
-    const x = inputs(s, 5);
-    const got = await run(b, s, x.q, x.k, x.v, x.gOut);
-    const want = attentionRef(s, x.q, x.k, x.v);
-    const grads = attentionGradRef(s, x.q, x.k, x.v, x.gOut);
-    expect(maxRelError(got.out, want.out), `${c.name}: out`).toBeLessThanOrEqual(FWD_TOL);
-    expect(gradError(got.gq, grads.gq), `${c.name}: gq`).toBeLessThanOrEqual(GRAD_TOL);
-    expect(gradError(got.gk, grads.gk), `${c.name}: gk`).toBeLessThanOrEqual(GRAD_TOL);
-    expect(gradError(got.gv, grads.gv), `${c.name}: gv`).toBeLessThanOrEqual(GRAD_TOL);
+    return await fn();
   } finally {
-    if (pass && shipped) setAttentionTile(pass, dClass, shipped);
+    useAttentionTuning(before ?? { adapter, date: '', source: 'test', tiles: {} });
   }
+}
+
+/** Runs case c with `tile` for `pass` (or the shipped tiles) and compares to the float64 reference. */
+async function expectTileCorrect(b: Backend, c: Case, pass?: AttentionPass, tile?: AttentionTile): Promise<void> {
+  if (pass && tile) return withTiles(b, { [pass]: { [headDimClass(c.d)]: tile } }, () => expectTileCorrect(b, c));
+  const s = shapeOf(c);
+  const x = inputs(s, 5);
+  const got = await run(b, s, x.q, x.k, x.v, x.gOut);
+  const want = attentionRef(s, x.q, x.k, x.v);
+  const grads = attentionGradRef(s, x.q, x.k, x.v, x.gOut);
+  expect(maxRelError(got.out, want.out), `${c.name}: out`).toBeLessThanOrEqual(FWD_TOL);
+  expect(gradError(got.gq, grads.gq), `${c.name}: gq`).toBeLessThanOrEqual(GRAD_TOL);
+  expect(gradError(got.gk, grads.gk), `${c.name}: gk`).toBeLessThanOrEqual(GRAD_TOL);
+  expect(gradError(got.gv, grads.gv), `${c.name}: gv`).toBeLessThanOrEqual(GRAD_TOL);
 }
 
 describe.runIf(gpu)('attention tile candidates on webgpu', COMPILE_TIMEOUT, () => {
@@ -258,15 +265,12 @@ describe.runIf(gpu)('attention tile candidates on webgpu', COMPILE_TIMEOUT, () =
   it('the product loops unrolled, as on hardware adapters', async () => {
     const c = TILE_CASES[1];
     const small: AttentionTile = { wg: 64, tc: 16, br: 16, bc: 64, dk: 16 };
-    const passes: AttentionPass[] = ['fwd', 'dq', 'dkdv'];
-    const shipped = passes.map((p) => attentionTile(p, c.d));
-    passes.forEach((p) => setAttentionTile(p, headDimClass(c.d), small));
+    const dClass = headDimClass(c.d);
     setProductLoops('unrolled');
     try {
-      await expectTileCorrect(gpu!, c);
+      await withTiles(gpu!, { fwd: { [dClass]: small }, dq: { [dClass]: small }, dkdv: { [dClass]: small } }, () => expectTileCorrect(gpu!, c));
     } finally {
       setProductLoops('adapter');
-      passes.forEach((p, i) => setAttentionTile(p, headDimClass(c.d), shipped[i]));
     }
   });
 
@@ -301,15 +305,11 @@ describe.runIf(gpu)('attention tile candidates on webgpu', COMPILE_TIMEOUT, () =
     const limit = b.info.limits.maxComputeWorkgroupStorageSize;
     const huge = { wg: 256, tc: 16, br: 128, bc: 128, dk: 16 };
     expect(attentionTileBytes('dkdv', huge, 128)).toBeGreaterThan(limit);
-    const shipped = attentionTile('dkdv', 128);
-    setAttentionTile('dkdv', 128, huge);
-    try {
-      const s = shapeOf(TILE_CASES[0]);
-      const x = inputs(s, 5);
-      await expect(run(b, s, x.q, x.k, x.v, x.gOut)).rejects.toThrow(new RegExp(`needs ${attentionTileBytes('dkdv', huge, 128)} bytes of workgroup memory, the device has ${limit}`));
-    } finally {
-      setAttentionTile('dkdv', 128, shipped);
-    }
+    const s = shapeOf(TILE_CASES[0]);
+    const x = inputs(s, 5);
+    await withTiles(b, { dkdv: { 128: huge } }, () =>
+      expect(run(b, s, x.q, x.k, x.v, x.gOut)).rejects.toThrow(new RegExp(`needs ${attentionTileBytes('dkdv', huge, 128)} bytes of workgroup memory, the device has ${limit}`)),
+    );
   });
 
   // The shader holds each thread's share of a staging step in fixed register arrays; a tile whose
@@ -319,14 +319,8 @@ describe.runIf(gpu)('attention tile candidates on webgpu', COMPILE_TIMEOUT, () =
     { pass: 'dq' as const, tile: { wg: 64, tc: 8, br: 64, bc: 64, dk: 16 }, why: /staging a stored dS block needs more than 2 4 × 4 blocks per thread/ },
   ])('refuses a $pass tile whose staging share overflows its registers', async ({ pass, tile, why }) => {
     const b = gpu!;
-    const shipped = attentionTile(pass, 128);
-    setAttentionTile(pass, 128, tile);
-    try {
-      const s = shapeOf(TILE_CASES[0]);
-      const x = inputs(s, 5);
-      await expect(run(b, s, x.q, x.k, x.v, x.gOut)).rejects.toThrow(why);
-    } finally {
-      setAttentionTile(pass, 128, shipped);
-    }
+    const s = shapeOf(TILE_CASES[0]);
+    const x = inputs(s, 5);
+    await withTiles(b, { [pass]: { 128: tile } }, () => expect(run(b, s, x.q, x.k, x.v, x.gOut)).rejects.toThrow(why));
   });
 });

@@ -37,12 +37,15 @@ const MAX_IT = 8;
 const MAX_N = 8;
 const MAX_B = 2;
 
-// d ≤ 64 and d ≤ 128 tiles: the fastest of bench/attention.ts's alternatives on an H100
-// (bench/results/attention-h100.json).
+/** Tiles by pass and head-dim class; a tuning table may name only some. */
+export type AttentionTiles = { [P in AttentionPass]?: { [C in HeadDimClass]?: AttentionTile } };
+
+// The built-in tiles, used where no table measured on the adapter names one. d ≤ 64 and d ≤ 128:
+// the fastest of bench/attention.ts's alternatives on an H100 (bench/results/attention-h100.json).
 const t = (wg: number, tc: number, br = 64, bc = 64, dk = 16): AttentionTile => ({ wg, tc, br, bc, dk });
 // Tiles with dk 32 fall back to dk 16 on adapters with less workgroup memory than they need
 // (32 KiB: lavapipe, most browsers).
-const TILES: Record<AttentionPass, Record<HeadDimClass, AttentionTile>> = {
+const BUILT_IN: Record<AttentionPass, Record<HeadDimClass, AttentionTile>> = {
   fwd: { 32: t(128, 8), 64: t(128, 16, 32, 64, 32), 96: t(128, 8), 128: t(256, 16, 64, 64, 32) },
   dq: { 32: t(128, 8), 64: t(128, 16, 32, 64), 96: t(128, 8), 128: t(128, 16, 32, 64) },
   dkdv: { 32: t(128, 8), 64: t(128, 16, 32, 64), 96: t(128, 8), 128: t(256, 16, 64, 64, 32) },
@@ -58,9 +61,68 @@ export const TILE_CANDIDATES: Record<AttentionPass, AttentionTile[]> = {
   dkdv: [t(256, 16), t(256, 16, 64, 64, 32), t(128, 16, 64, 64, 32), t(128, 16, 32, 64), t(128, 16, 32, 64, 32), t(64, 16, 16, 64)],
 };
 
-/** The tile a pass uses for head dim d now. */
-export function attentionTile(pass: AttentionPass, d: number): AttentionTile {
-  return { ...TILES[pass][headDimClass(d)] };
+/** Attention tiles measured on one adapter (`node dist/node/bench.js attention --tuning FILE.json`). */
+export interface AttentionTuning {
+  /** BackendInfo.description of the adapter measured. */
+  adapter: string;
+  date: string;
+  /** How the timings were taken. */
+  source: string;
+  tiles: AttentionTiles;
+}
+
+/** Tuning tables by adapter. */
+const tunings = new Map<string, AttentionTuning>();
+
+/** Runs attention on `table.adapter` with the table's tiles; replaces an earlier table of that adapter. */
+export function useAttentionTuning(table: AttentionTuning): void {
+  tunings.set(table.adapter, table);
+}
+
+/** The table registered for `adapter`, if any. */
+export function attentionTuningFor(adapter: string): AttentionTuning | undefined {
+  return tunings.get(adapter);
+}
+
+/** The tile a pass uses for head dim d on `adapter`: its table's, else the built-in one. */
+export function attentionTile(pass: AttentionPass, d: number, adapter = ''): AttentionTile {
+  const dClass = headDimClass(d);
+  return { ...(tunings.get(adapter)?.tiles[pass]?.[dClass] ?? BUILT_IN[pass][dClass]) };
+}
+
+const PASSES: readonly AttentionPass[] = ['fwd', 'dq', 'dkdv'];
+
+/**
+ * A tuning table from JSON (as the attention benchmark writes it), checked field by field against
+ * what the shader can run; errors name `source` and the field.
+ */
+export function parseAttentionTuning(json: unknown, source: string): AttentionTuning {
+  const fail = (where: string, why: string): never => {
+    throw new Error(`${source}: ${where} ${why}; write the table with \`node dist/node/bench.js attention --device webgpu --tuning FILE.json\``);
+  };
+  const object = (v: unknown, where: string): Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(where, 'must be a JSON object');
+  const table = object(json, 'the table');
+  for (const key of ['adapter', 'date', 'source'] as const) if (typeof table[key] !== 'string') fail(`"${key}"`, 'must be a string');
+  const tiles: AttentionTiles = {};
+  for (const [pass, byClass] of Object.entries(object(table.tiles, '"tiles"'))) {
+    if (!PASSES.includes(pass as AttentionPass)) fail(`tiles.${pass}`, `is not a pass: expected ${PASSES.join(', ')}`);
+    const out: { [C in HeadDimClass]?: AttentionTile } = {};
+    for (const [cls, v] of Object.entries(object(byClass, `tiles.${pass}`))) {
+      const dClass = Number(cls) as HeadDimClass;
+      const at = `tiles.${pass}.${cls}`;
+      if (!D_CLASSES.includes(dClass)) fail(at, `is not a head-dim class: expected ${D_CLASSES.join(', ')}`);
+      const o = object(v, at);
+      for (const key of ['wg', 'tc', 'br', 'bc', 'dk'] as const)
+        if (!(typeof o[key] === 'number' && Number.isInteger(o[key]) && o[key] > 0)) fail(`${at}.${key}`, `must be a positive integer, got ${JSON.stringify(o[key])}`);
+      const tile = t(o.wg as number, o.tc as number, o.br as number, o.bc as number, o.dk as number);
+      const why = tileProblem(pass as AttentionPass, tile, dClass);
+      if (why) fail(at, `${JSON.stringify(tile)} cannot run: ${why}`);
+      out[dClass] = tile;
+    }
+    tiles[pass as AttentionPass] = out;
+  }
+  return { adapter: table.adapter as string, date: table.date as string, source: table.source as string, tiles };
 }
 
 /** The head-dim class whose tile serves head dim d. */
@@ -73,11 +135,6 @@ const paddedHeadDim = (d: number, tc: number): number => Math.ceil(d / (4 * tc))
 
 /** Score products staged at once: the backward stages S and dP together (the shader's PAIRS). */
 const scorePairs = (pass: AttentionPass): number => (pass === 'fwd' ? 1 : 2);
-
-/** Replaces the tile a pass uses for a head-dim class (the benchmark compares alternatives). */
-export function setAttentionTile(pass: AttentionPass, dClass: HeadDimClass, tile: AttentionTile): void {
-  TILES[pass][dClass] = { ...tile };
-}
 
 interface Specialised {
   tile: AttentionTile;
@@ -96,27 +153,36 @@ export function attentionTileBytes(pass: AttentionPass, tile: AttentionTile, d: 
   return 16 * (rows * (dk + 1) + (pass === 'fwd' ? (br * tc) / 4 : 0) + 1);
 }
 
-/** The tile for (pass, d) with its pipeline constants, checked against the shader's register bounds and the device. */
-function specialise(ctx: GpuContext, label: string, pass: AttentionPass, d: number): Specialised {
-  const limits = ctx.device.limits;
-  let tile = TILES[pass][headDimClass(d)];
-  if (tile.dk === 32 && attentionTileBytes(pass, tile, d) > limits.maxComputeWorkgroupStorageSize) tile = { ...tile, dk: 16 };
+/** Why the shader cannot run `tile` for `pass` at head dim d on any device, or undefined if it can. */
+function tileProblem(pass: AttentionPass, tile: AttentionTile, d: number): string | undefined {
   const { wg, tc, br, bc, dk } = tile;
   const dp = paddedHeadDim(d, tc);
   const tr = wg / tc;
   const rm = br / tr;
   const cs = bc / (4 * tc);
   const co = dp / (4 * tc);
-  const bad = (why: string) => new Error(`${label}: ${pass} tile ${JSON.stringify(tile)} is invalid for d ${d}: ${why}`);
-  if (!Number.isInteger(tr) || tc % 4 !== 0) throw bad('wg must be a multiple of tc, tc of 4');
-  if (rm !== 4 && rm !== 8) throw bad('rows per thread br·tc/wg must be 4 or 8');
-  if (!Number.isInteger(cs) || cs < 1 || rm * cs > MAX_S) throw bad(`bc must be a multiple of 4·tc with rows·(bc/4tc) ≤ ${MAX_S}`);
-  if (rm * co > MAX_O) throw bad(`rows·(padded d/4tc) must be ≤ ${MAX_O}`);
-  if ((dk !== 16 && dk !== 32) || bc % dk !== 0) throw bad('dk must be 16 or 32 and divide bc');
+  if (!Number.isInteger(tr) || tc % 4 !== 0) return 'wg must be a multiple of tc, tc of 4';
+  if (rm !== 4 && rm !== 8) return 'rows per thread br·tc/wg must be 4 or 8';
+  if (!Number.isInteger(cs) || cs < 1 || rm * cs > MAX_S) return `bc must be a multiple of 4·tc with rows·(bc/4tc) ≤ ${MAX_S}`;
+  if (rm * co > MAX_O) return `rows·(padded d/4tc) must be ≤ ${MAX_O}`;
+  if ((dk !== 16 && dk !== 32) || bc % dk !== 0) return 'dk must be 16 or 32 and divide bc';
   // Staging items per thread the shader holds in registers (MAX_IT, MAX_N, MAX_B there).
-  if ((Math.max(br, bc) * dk) / 4 > MAX_IT * wg) throw bad(`a transposed staging step needs more than ${MAX_IT} row quads per thread`);
-  if ((dk * dp) / 4 > MAX_N * wg) throw bad(`a natural staging step needs more than ${MAX_N} items per thread`);
-  if (pass === 'dq' && (br / 4) * (bc / 4) > MAX_B * wg) throw bad(`staging a stored dS block needs more than ${MAX_B} 4 × 4 blocks per thread`);
+  if ((Math.max(br, bc) * dk) / 4 > MAX_IT * wg) return `a transposed staging step needs more than ${MAX_IT} row quads per thread`;
+  if ((dk * dp) / 4 > MAX_N * wg) return `a natural staging step needs more than ${MAX_N} items per thread`;
+  if (pass === 'dq' && (br / 4) * (bc / 4) > MAX_B * wg) return `staging a stored dS block needs more than ${MAX_B} 4 × 4 blocks per thread`;
+  return undefined;
+}
+
+/** The tile for (pass, d) on this adapter with its pipeline constants, checked against the shader's register bounds and the device. */
+function specialise(ctx: GpuContext, label: string, pass: AttentionPass, d: number): Specialised {
+  const limits = ctx.device.limits;
+  let tile = attentionTile(pass, d, ctx.adapter);
+  if (tile.dk === 32 && attentionTileBytes(pass, tile, d) > limits.maxComputeWorkgroupStorageSize) tile = { ...tile, dk: 16 };
+  const { wg, tc, br, bc, dk } = tile;
+  const bad = (why: string) => new Error(`${label}: ${pass} tile ${JSON.stringify(tile)} is invalid for d ${d}: ${why}`);
+  const problem = tileProblem(pass, tile, d);
+  if (problem) throw bad(problem);
+  const dp = paddedHeadDim(d, tc);
   const shared = attentionTileBytes(pass, tile, d);
   if (shared > limits.maxComputeWorkgroupStorageSize) throw bad(`needs ${shared} bytes of workgroup memory, the device has ${limits.maxComputeWorkgroupStorageSize}`);
   if (wg > limits.maxComputeInvocationsPerWorkgroup) throw bad(`the device allows ${limits.maxComputeInvocationsPerWorkgroup} threads per workgroup`);
