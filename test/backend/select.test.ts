@@ -13,14 +13,15 @@ import { testBackends } from '../helpers/backends.js';
 
 const gpu = (await testBackends()).find((b) => b.name === 'webgpu')?.backend;
 
+const dir = mkdtempSync(join(tmpdir(), 'mede2-tuning-'));
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 describe('MEDE2_MATMUL_TUNING', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mede2-tuning-'));
-  const file = (name: string, text: string) => {
-    const path = join(dir, name);
-    writeFileSync(path, text);
-    return path;
-  };
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   afterEach(() => {
     delete process.env.MEDE2_MATMUL_TUNING;
     if (gpu) useMatmulTuning({ ...MATMUL_TUNING, adapter: gpu.info.description }); // as if none were loaded
@@ -61,13 +62,6 @@ describe('MEDE2_MATMUL_TUNING', () => {
 });
 
 describe('MEDE2_ATTENTION_TUNING', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mede2-tuning-'));
-  const file = (name: string, text: string) => {
-    const path = join(dir, name);
-    writeFileSync(path, text);
-    return path;
-  };
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   afterEach(() => {
     delete process.env.MEDE2_ATTENTION_TUNING;
     if (gpu) useAttentionTuning({ adapter: gpu.info.description, date: '', source: 'none', tiles: {} }); // as if none were loaded

@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <vector>
 
-#define CHECK(x) do { auto rc_ = (x); if (rc_ != 0) { fprintf(stderr, "%s:%d: %s failed (%d)\n", __FILE__, __LINE__, #x, (int)rc_); exit(1); } } while (0)
+#include "../cuda-twin.cuh"
 
 constexpr int D = 128;
 constexpr float NEG = -1.0e30f;
@@ -253,21 +253,6 @@ __global__ void reference(const float *q, const float *k, const float *v, float 
     mx = nm;
   }
   for (int d = 0; d < D; d++) out[((size_t)i * HQ + h) * D + d] = acc[d] / sum;
-}
-
-template <typename F>
-static float time_ms(F run, int reps) {
-  cudaEvent_t a, b;
-  CHECK(cudaEventCreate(&a));
-  CHECK(cudaEventCreate(&b));
-  for (int i = 0; i < 3; i++) run();
-  CHECK(cudaEventRecord(a));
-  for (int i = 0; i < reps; i++) run();
-  CHECK(cudaEventRecord(b));
-  CHECK(cudaEventSynchronize(b));
-  float ms;
-  CHECK(cudaEventElapsedTime(&ms, a, b));
-  return ms / reps;
 }
 
 int main(int argc, char **argv) {

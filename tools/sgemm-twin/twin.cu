@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <vector>
 
-#define CHECK(x) do { auto rc_ = (x); if (rc_ != 0) { fprintf(stderr, "%s:%d: %s failed (%d)\n", __FILE__, __LINE__, #x, (int)rc_); exit(1); } } while (0)
+#include "../cuda-twin.cuh"
 
 // Thread (tx, ty) of 16 × 16 owns rows 4ty+r, 64+4ty+r and columns 4tx+c, 64+4tx+c (r, c < 4).
 // MAP 0: tx = lid % 16 (a warp spans 2 ty × 16 tx, as in the WGSL); MAP 1: a warp spans 4 ty × 8 tx.
@@ -94,21 +94,6 @@ __global__ void __launch_bounds__(256) tiled(const float *__restrict__ A, const 
     *reinterpret_cast<float4 *>(&C[(size_t)row * N + col0 + 4 * tx]) = acc[r][0];
     *reinterpret_cast<float4 *>(&C[(size_t)row * N + col0 + 64 + 4 * tx]) = acc[r][1];
   }
-}
-
-template <typename F>
-static float time_ms(F run, int reps) {
-  cudaEvent_t a, b;
-  CHECK(cudaEventCreate(&a));
-  CHECK(cudaEventCreate(&b));
-  for (int i = 0; i < 3; i++) run();
-  CHECK(cudaEventRecord(a));
-  for (int i = 0; i < reps; i++) run();
-  CHECK(cudaEventRecord(b));
-  CHECK(cudaEventSynchronize(b));
-  float ms;
-  CHECK(cudaEventElapsedTime(&ms, a, b));
-  return ms / reps;
 }
 
 int main(int argc, char **argv) {
