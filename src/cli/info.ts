@@ -2,6 +2,7 @@
 import type { Command } from './command.js';
 import { parseCommandArgs } from './args.js';
 import { createBackend, parseDeviceChoice } from '../backend/select.js';
+import { describeTuning, tuningInUse } from '../backend/webgpu/tuning.js';
 
 export const info: Command = {
   name: 'info',
@@ -11,11 +12,13 @@ export const info: Command = {
     const { values } = parseCommandArgs(argv, { device: { type: 'string' }, json: { type: 'boolean' } });
     const { backend, reason } = await createBackend(parseDeviceChoice(values.device));
     const i = backend.info;
-    if (values.json) console.log(JSON.stringify({ ...i, reason }, null, 2));
+    const tuning = i.kind === 'webgpu' ? tuningInUse(i.description) : undefined;
+    if (values.json) console.log(JSON.stringify({ ...i, reason, ...(tuning && { tuning }) }, null, 2));
     else {
       console.log(`backend:  ${i.kind} (${reason})`);
       console.log(`adapter:  ${i.description}${i.software ? ' [software]' : ''}`);
       console.log(`features: ${i.features.join(', ') || '(none)'}`);
+      if (tuning) describeTuning(tuning).forEach((line, n) => console.log(`${n ? '          ' : 'tuning:   '}${line}`));
       console.log('limits:');
       for (const [k, v] of Object.entries(i.limits)) console.log(`  ${k.padEnd(36)} ${v}`);
     }
