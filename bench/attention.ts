@@ -5,7 +5,8 @@
 // forward, 2.5× that backward. Sampled outputs and gradients are checked against float64 on the CPU.
 // On WebGPU the 4k shape (head dim 128) and the 0.5B model's shape (2k, 14/2 heads, head dim 64) first
 // time alternative tiles for each pass (shaders/attention.wgsl) and every shape then runs with the
-// fastest of its head-dim class; the tuning rows record what was tried.
+// fastest of its head-dim class, kept in this adapter's tuning table (`--tuning FILE.json` writes it,
+// for MEDE2_ATTENTION_TUNING); the tuning rows record what was tried.
 import type { Backend } from '../src/backend/backend.js';
 import { attentionGradScratchBytes, type AttentionArgs, type AttentionGradArgs } from '../src/backend/kernels.js';
 import type { Storage } from '../src/backend/storage.js';
