@@ -3,25 +3,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { info } from '../../src/cli/info.js';
 import { MATMUL_TUNING } from '../../src/backend/webgpu/kernels/matmul-tuning.js';
 import { testBackends } from '../helpers/backends.js';
+import { runCommand } from '../helpers/cli.js';
 
 const gpu = (await testBackends()).find((b) => b.name === 'webgpu')?.backend;
 const dir = mkdtempSync(join(tmpdir(), 'mede2-info-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The lines `mede2 info` prints for these arguments. */
-async function infoLines(argv: string[]): Promise<string> {
-  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  try {
-    await info.run(argv);
-    return log.mock.calls.map((c) => c.join(' ')).join('\n');
-  } finally {
-    log.mockRestore();
-  }
-}
+/** What `mede2 info` prints for these arguments. */
+const infoLines = async (argv: string[]): Promise<string> => (await runCommand(info, argv)).join('\n');
 
 describe('mede2 info', () => {
   afterEach(() => {

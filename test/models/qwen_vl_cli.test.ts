@@ -4,11 +4,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { forward } from '../../src/cli/forward.js';
 import { chatPromptIds, expandImageTokens, generateCommand } from '../../src/cli/generate.js';
 import { UsageError } from '../../src/cli/command.js';
+import { runCommand } from '../helpers/cli.js';
 import { createBackend } from '../../src/backend/select.js';
 import { dirFileSet } from '../../src/io/fileset.js';
 import { readSafetensors, tensorArray, writeSafetensors, type TensorToWrite } from '../../src/io/safetensors.js';
@@ -41,22 +42,10 @@ afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true }))
 const readOut = (path: string) => readSafetensors(readFileSync(path)).tensors;
 const i64 = (v: ArrayLike<number>, shape: number[]): TensorToWrite => ({ dtype: 'I64', shape, data: BigInt64Array.from(Array.from(v), BigInt) });
 
-/** Runs a command with console.log captured; returns the lines. */
-async function run(cmd: typeof forward, argv: string[]): Promise<string[]> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
-  try {
-    await cmd.run(argv);
-  } finally {
-    spy.mockRestore();
-  }
-  return lines;
-}
-
 describe('mede2 forward', () => {
   it("reproduces transformers' logits, loss and every gradient from the fixture's io.safetensors", async () => {
     const out = join(tempDir(), 'out.safetensors');
-    const lines = await run(forward, ['--model', model, '--inputs', ioPath, '--out', out, '--grads', '--device', 'wasm']);
+    const lines = await runCommand(forward, ['--model', model, '--inputs', ioPath, '--out', out, '--grads', '--device', 'wasm']);
     const got = readOut(out);
     const T = i32('input_ids').length;
     const refGrads = [...io.keys()].filter((k) => k.startsWith('grad.'));
@@ -94,7 +83,7 @@ describe('mede2 forward', () => {
         image_grid_thw: i64(i32('image_grid_thw'), io.get('image_grid_thw')!.shape),
       }),
     );
-    await run(forward, ['--model', model, '--inputs', join(dir, 'in.safetensors'), '--out', join(dir, 'out.safetensors'), '--device', 'wasm']);
+    await runCommand(forward, ['--model', model, '--inputs', join(dir, 'in.safetensors'), '--out', join(dir, 'out.safetensors'), '--device', 'wasm']);
     const got = readOut(join(dir, 'out.safetensors'));
     const logits = tensorArray(got.get('logits')!) as Float32Array;
     const V = 128;
@@ -109,7 +98,7 @@ describe('mede2 forward', () => {
   it('with --adapter: the LoRA logits, and --grads gives every adapter matrix under its PEFT key', async () => {
     const out = join(tempDir(), 'out.safetensors');
     const adapter = `${fixtures}lora/ours`;
-    await run(forward, ['--model', model, '--inputs', ioPath, '--out', out, '--grads', '--adapter', adapter, '--device', 'wasm']);
+    await runCommand(forward, ['--model', model, '--inputs', ioPath, '--out', out, '--grads', '--adapter', adapter, '--device', 'wasm']);
     const got = readOut(out);
     const adapterKeys = [...readSafetensors(readFileSync(`${adapter}/adapter_model.safetensors`)).tensors.keys()];
     expect([...got.keys()].filter((k) => k.startsWith('grad.')).sort()).toEqual(adapterKeys.map((k) => `grad.${k}`).sort());
@@ -169,7 +158,7 @@ describe('mede2 generate', () => {
     const m = await loadQwenVL(rt, dirFileSet(model));
     const prompt = [1, 2, 3, 7, 8];
     const text = await generate(m, { inputIds: Int32Array.from(prompt), maxNewTokens: 8, temperature: 0.8, topK: 20, seed: 4, stopTokens: [151645] });
-    expect(await run(generateCommand, ['--model', model, '--prompt-ids', prompt.join(','), '--max-new-tokens', '8', '--temperature', '0.8', '--top-k', '20', '--seed', '4', '--device', 'wasm'])).toEqual([
+    expect(await runCommand(generateCommand, ['--model', model, '--prompt-ids', prompt.join(','), '--max-new-tokens', '8', '--temperature', '0.8', '--top-k', '20', '--seed', '4', '--device', 'wasm'])).toEqual([
       `ids: ${text.tokens.join(',')}`,
       'finish: length',
     ]);
@@ -179,7 +168,7 @@ describe('mede2 generate', () => {
     const withImage = [1, 2, 118, ...Array((t * h * w) / 4).fill(120), 119, 3, 4];
     const pixels = rt.keep(rt.tensor(batch.pixelValues, batch.shape));
     const greedy = await generate(m, { inputIds: Int32Array.from(withImage), pixelValues: pixels, imageGridThw: batch.imageGridThw, maxNewTokens: 6 });
-    const lines = await run(generateCommand, ['--model', model, '--image', image, '--prompt-ids', '1,2,118,120,119,3,4', '--max-new-tokens', '6', '--device', 'wasm']);
+    const lines = await runCommand(generateCommand, ['--model', model, '--image', image, '--prompt-ids', '1,2,118,120,119,3,4', '--max-new-tokens', '6', '--device', 'wasm']);
     expect(lines[0]).toBe(`ids: ${greedy.tokens.join(',')}`);
     pixels.release();
     m.release();

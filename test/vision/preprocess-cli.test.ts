@@ -2,26 +2,19 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { preprocess } from '../../src/cli/preprocess.js';
 import { UsageError } from '../../src/cli/command.js';
 import { readSafetensors, tensorArray } from '../../src/io/safetensors.js';
 import { manifest } from './fixtures.js';
+import { runCommand } from '../helpers/cli.js';
 
 const fixtures = join(__dirname, '../fixtures/images');
 const dir = mkdtempSync(join(tmpdir(), 'mede2-preprocess-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(argv: string[]): Promise<string> {
-  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-  try {
-    await preprocess.run(argv);
-    return log.mock.calls.map((c) => c.join(' ')).join('\n');
-  } finally {
-    log.mockRestore();
-  }
-}
+const run = async (argv: string[]): Promise<string> => (await runCommand(preprocess, argv)).join('\n');
 
 describe('mede2 preprocess', () => {
   it('writes pixel_values and image_grid_thw identical to transformers', async () => {
