@@ -23,7 +23,6 @@ import {
   type AttentionPass,
   type AttentionTile,
   type AttentionTiles,
-  type AttentionTuning,
   type HeadDimClass,
 } from '../src/backend/webgpu/kernels/attention.js';
 import { platform } from '../src/platform/platform.js';
@@ -215,10 +214,8 @@ async function sampledError(backend: Backend, p: Problem): Promise<number> {
 const fmtTile = (t: AttentionTile) => `${t.wg}/${t.tc}/${t.br}/${t.bc}/${t.dk}`;
 
 /** Registers `tiles` as this adapter's attention tuning table (the tiles the next runs use). */
-function useTiles(backend: Backend, tiles: AttentionTiles, timing: TimingOptions): AttentionTuning {
-  const table = { adapter: backend.info.description, date: new Date().toISOString(), source: `bench/attention.ts: ${timerKind(backend)}, median of ${timing.repeats} batches per tile`, tiles };
-  useAttentionTuning(table);
-  return table;
+function useTiles(backend: Backend, tiles: AttentionTiles, timing: TimingOptions): void {
+  useAttentionTuning({ adapter: backend.info.description, date: new Date().toISOString(), source: `bench/attention.ts: ${timerKind(backend)}, median of ${timing.repeats} batches per tile`, tiles });
 }
 
 /**
