@@ -4,8 +4,9 @@
 // matmul on WebGPU: `--variants all` times every kernel variant per shape (default: the
 // planned one only), and `--tuning FILE` writes the per-shape winners there: FILE.json for
 // useMatmulTuning / MEDE2_MATMUL_TUNING, else as the source of matmul-tuning.ts (the built-in
-// table). attention on a hardware adapter: `--tuning FILE.json` writes the tiles it tuned, for
-// useAttentionTuning / MEDE2_ATTENTION_TUNING. `--tuning` goes with exactly one of the two suites.
+// table); `--shapes A,B` keeps the shapes whose name contains A or B. attention on a hardware
+// adapter: `--tuning FILE.json` writes the tiles it tuned, for useAttentionTuning /
+// MEDE2_ATTENTION_TUNING. `--tuning` goes with exactly one of the two suites.
 import '../src/node.js';
 import type { Backend } from '../src/backend/backend.js';
 import { createBackend } from '../src/backend/select.js';
@@ -57,7 +58,8 @@ function parse(argv: string[]): Options {
       const v = value();
       if (v !== 'chosen' && v !== 'all') throw new Error(`bench: --variants must be chosen or all, got '${v}'`);
       matmulOptions.variants = v;
-    } else if (arg === '--tuning') o.tuning = value();
+    } else if (arg === '--shapes') matmulOptions.shapes = value().split(',');
+    else if (arg === '--tuning') o.tuning = value();
     else if (arg === '--out') o.out = value();
     else if (arg === '--tag') o.tag = value();
     else if (arg.startsWith('-')) throw new Error(`bench: unknown option '${arg}'`);
@@ -65,6 +67,7 @@ function parse(argv: string[]): Options {
     else o.suites.push(arg);
   }
   if (!o.suites.length) o.suites = Object.keys(SUITES);
+  if (matmulOptions.shapes && !o.suites.includes('matmul')) throw new Error('bench: --shapes picks matmul shapes: name the matmul suite');
   if (o.tuning) {
     if (o.suites.length !== 1 || !['matmul', 'attention'].includes(o.suites[0])) throw new Error('bench: --tuning FILE goes with exactly one suite, matmul or attention');
     if (o.suites[0] === 'attention') {

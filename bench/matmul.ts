@@ -64,6 +64,25 @@ function projections(tokens: number, hidden: number, kvDim: number, tag: string)
   ];
 }
 
+/** One layer's q, k and v projections as one product ([Wq; Wk; Wv]: hidden + 2·kvDim outputs), forward and backward. */
+function stackedQkv(tokens: number, hidden: number, kvDim: number, tag: string): MatmulShape[] {
+  const n = hidden + 2 * kvDim;
+  return [
+    { name: `${tag} q/k/v x·Wᵀ`, m: tokens, n, k: hidden, transB: true },
+    { name: `${tag} q/k/v dX = dY·W`, m: tokens, n: hidden, k: n },
+    { name: `${tag} q/k/v dW = dYᵀ·X`, m: n, n: hidden, k: tokens, transA: true },
+  ];
+}
+
+/** The MLP's gate and up projections as one product ([Wgate; Wup]: 2·intermediate outputs), forward and backward. */
+function stackedGateUp(tokens: number, hidden: number, inter: number, tag: string): MatmulShape[] {
+  return [
+    { name: `${tag} gate/up x·Wᵀ`, m: tokens, n: 2 * inter, k: hidden, transB: true },
+    { name: `${tag} gate/up dX = dY·W`, m: tokens, n: hidden, k: 2 * inter },
+    { name: `${tag} gate/up dW = dYᵀ·X`, m: 2 * inter, n: hidden, k: tokens, transA: true },
+  ];
+}
+
 /** The tied LM head on a chunk of `rows` tokens: logits, dh and the embedding's dW. */
 function lmHead(rows: number, hidden: number, vocab: number): MatmulShape[] {
   return [
@@ -78,6 +97,8 @@ export const GPU_SHAPES: MatmulShape[] = [
   ...mlp(2048, 896, 4864, '0.5B'),
   { name: '3B up x·Wᵀ', m: 2048, n: 11008, k: 2048, transB: true },
   ...projections(2048, 896, 128, '0.5B'),
+  ...stackedQkv(2048, 896, 128, '0.5B'),
+  ...stackedGateUp(2048, 896, 4864, '0.5B'),
   ...lmHead(1024, 896, 151936),
   { name: 'attn scores 14×QKᵀ', m: 1024, n: 1024, k: 64, batch: 14, transB: true },
   { name: 'decode up x·Wᵀ', m: 1, n: 4864, k: 896, transB: true },
@@ -318,6 +339,8 @@ export interface MatmulSuiteOptions {
   variants: VariantChoice;
   /** With `variants: 'all'` on WebGPU: write the per-shape winners here, as JSON for useMatmulTuning (a .json path) or as matmul-tuning.ts. */
   tuning?: string;
+  /** Only the shapes whose name contains one of these (e.g. to tune the products of one model). */
+  shapes?: string[];
 }
 
 export type VariantChoice = 'chosen' | 'all';
@@ -328,7 +351,9 @@ const ALL_VARIANTS_TIMING: TimingOptions = { ...DEFAULT_TIMING, minBatchSeconds:
 export async function matmulSuite(backend: Backend, opts: MatmulSuiteOptions = { variants: 'chosen' }): Promise<SuiteOutput> {
   const gpu = backend.info.kind === 'webgpu' ? (backend as WebGpuBackend) : null;
   // A software adapter (lavapipe) gets only the small products: enough to check the suite runs.
-  const shapes = !gpu ? WASM_SHAPES : backend.info.software ? GPU_SHAPES.filter(smallEnough) : GPU_SHAPES;
+  const all = !gpu ? WASM_SHAPES : backend.info.software ? GPU_SHAPES.filter(smallEnough) : GPU_SHAPES;
+  const shapes = opts.shapes ? all.filter((s) => opts.shapes!.some((part) => s.name.includes(part))) : all;
+  if (!shapes.length) throw new Error(`matmul bench: --shapes ${opts.shapes!.join(',')} names none of this backend's shapes (${all.map((s) => s.name).join('; ')})`);
   const timing = gpu && opts.variants === 'all' ? ALL_VARIANTS_TIMING : gpu ? DEFAULT_TIMING : { ...DEFAULT_TIMING, warmup: 1, repeats: 3, minBatchSeconds: 0.2 };
   const rows: Row[] = [];
   const tuned: TunedShape[] = [];

@@ -268,12 +268,21 @@ struct SwigluParams { n: u32 }
 @group(0) @binding(2) var<storage, read> swiglu_up: array<f32>;
 @group(0) @binding(3) var<storage, read_write> swiglu_out: array<f32>;
 
+fn silu_times(g: f32, u: f32) -> f32 {
+  return g * sigmoid(g) * u;
+}
+
+/** (∂/∂gate, ∂/∂up) of silu(g)·u times dy. */
+fn swiglu_grads(g: f32, u: f32, dy: f32) -> vec2f {
+  let s = sigmoid(g);
+  return vec2f(dy * u * s * (1.0 + g * (1.0 - s)), dy * g * s);
+}
+
 @compute @workgroup_size(256)
 fn swiglu(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 256u;
   if (i >= swiglu_p.n) { return; }
-  let g = swiglu_gate[i];
-  swiglu_out[i] = g * sigmoid(g) * swiglu_up[i];
+  swiglu_out[i] = silu_times(swiglu_gate[i], swiglu_up[i]);
 }
 
 @group(0) @binding(0) var<uniform> swiglu_grad_p: SwigluParams;
@@ -287,11 +296,43 @@ fn swiglu(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
 fn swiglu_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 256u;
   if (i >= swiglu_grad_p.n) { return; }
-  let g = swiglu_grad_gate[i];
-  let dy = swiglu_grad_gy[i];
-  let s = sigmoid(g);
-  swiglu_grad_ggate[i] = dy * swiglu_grad_up[i] * s * (1.0 + g * (1.0 - s));
-  swiglu_grad_gup[i] = dy * g * s;
+  let d = swiglu_grads(swiglu_grad_gate[i], swiglu_grad_up[i], swiglu_grad_gy[i]);
+  swiglu_grad_ggate[i] = d.x;
+  swiglu_grad_gup[i] = d.y;
+}
+
+// ── swiglu_stacked(_grad): the same with gate and up side by side in each row of x [rows, 2·cols] ──
+// Output element i = r·cols + j reads x[r·2·cols + j] (gate) and x[r·2·cols + cols + j] (up).
+struct SwigluStackedParams { n: u32, cols: u32 }
+@group(0) @binding(0) var<uniform> sws_p: SwigluStackedParams;
+@group(0) @binding(1) var<storage, read> sws_x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> sws_out: array<f32>;
+
+fn gate_at(i: u32, cols: u32) -> u32 {
+  return i + (i / cols) * cols;
+}
+
+@compute @workgroup_size(256)
+fn swiglu_stacked(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= sws_p.n) { return; }
+  let at = gate_at(i, sws_p.cols);
+  sws_out[i] = silu_times(sws_x[at], sws_x[at + sws_p.cols]);
+}
+
+@group(0) @binding(0) var<uniform> swsg_p: SwigluStackedParams;
+@group(0) @binding(1) var<storage, read> swsg_x: array<f32>;
+@group(0) @binding(2) var<storage, read> swsg_gy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> swsg_gx: array<f32>;
+
+@compute @workgroup_size(256)
+fn swiglu_stacked_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= swsg_p.n) { return; }
+  let at = gate_at(i, swsg_p.cols);
+  let d = swiglu_grads(swsg_x[at], swsg_x[at + swsg_p.cols], swsg_gy[i]);
+  swsg_gx[at] = d.x;
+  swsg_gx[at + swsg_p.cols] = d.y;
 }
 
 // ── reduce: out[o, i] = Σ_j x[o, j, i] (or the mean over j), x viewed as [outer, size, inner] ──

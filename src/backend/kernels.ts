@@ -122,6 +122,21 @@ export interface SwigluArgs {
   out: Storage;
   n: number;
 }
+/** out[r, j] = silu(x[r, j])·x[r, cols + j]: gate and up side by side in each row of x [rows, 2·cols] (one product made both). */
+export interface SwigluStackedArgs {
+  x: Storage;
+  out: Storage;
+  rows: number;
+  cols: number;
+}
+/** The gradient of SwigluStackedArgs' out into gx [rows, 2·cols], laid out as x: gate's half, then up's. */
+export interface SwigluStackedGradArgs {
+  x: Storage;
+  gy: Storage;
+  gx: Storage;
+  rows: number;
+  cols: number;
+}
 /** gGate = gy·up·silu'(gate), gUp = gy·silu(gate). */
 export interface SwigluGradArgs {
   gate: Storage;
@@ -391,6 +406,8 @@ export interface Kernels {
   copyStrided(a: CopyStridedArgs): void;
   swiglu(a: SwigluArgs): void;
   swigluGrad(a: SwigluGradArgs): void;
+  swigluStacked(a: SwigluStackedArgs): void;
+  swigluStackedGrad(a: SwigluStackedGradArgs): void;
   softmax(a: SoftmaxArgs): void;
   softmaxGrad(a: SoftmaxGradArgs): void;
   rmsNorm(a: RmsNormArgs): void;

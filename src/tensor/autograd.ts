@@ -3,11 +3,24 @@
 // summing gradients of tensors used more than once, and accumulates leaf gradients in .grad.
 import type { Tensor } from './tensor.js';
 
+/**
+ * The gradient of one part of an input: `g` covers [start, start + g.shape[axis]) along `axis`
+ * and the rest is zero. Slices hand these on, so a tensor cut into parts (q, k and v of one
+ * product) gets its gradient assembled with one copy per part, not zero-padded full-size adds.
+ */
+export class GradPart {
+  constructor(
+    readonly g: Tensor,
+    readonly axis: number,
+    readonly start: number,
+  ) {}
+}
+
 export interface GradNode {
   op: string;
   inputs: Tensor[];
   /** Gradients w.r.t. each input given the output gradient (null where not needed). Runs under noGrad. */
-  backward(gOut: Tensor): (Tensor | null)[];
+  backward(gOut: Tensor): (Tensor | GradPart | null)[];
 }
 
 /** Attaches a node to `out` when any input requires grad and grad mode is on. */
@@ -55,8 +68,9 @@ export function backward(root: Tensor, seed?: Tensor): void {
   if (seed && seed.size !== root.size) throw new Error(`backward: seed ${seed.describe()} does not match ${root.describe()}`);
   const order = topoOrder(root);
   rt.noGrad(() => {
-    // Every gradient in the map is owned by this walk and released once propagated.
+    // Every gradient in these maps is owned by this walk and released once propagated.
     const grads = new Map<number, Tensor>([[root.id, seed ? rt.ops.copy(seed) : rt.full(root.shape, 1)]]);
+    const parts = new Map<number, GradPart[]>();
     const accumulate = (t: Tensor, g: Tensor): void => {
       const prev = grads.get(t.id);
       if (!prev) return void grads.set(t.id, g);
@@ -66,6 +80,9 @@ export function backward(root: Tensor, seed?: Tensor): void {
     };
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
+      const pending = parts.get(t.id);
+      parts.delete(t.id);
+      if (pending) accumulate(t, assemble(t, pending));
       const g = grads.get(t.id);
       if (!g) continue;
       grads.delete(t.id);
@@ -85,15 +102,23 @@ export function backward(root: Tensor, seed?: Tensor): void {
       node.inputs.forEach((inp, k) => {
         const gi = gIn[k];
         if (!gi) return;
+        const part = gi instanceof GradPart ? gi : null;
+        let mine = part ? part.g : (gi as Tensor);
         if (!inp.requiresGrad) {
-          if (gi !== g) gi.release();
+          if (mine !== g) mine.release();
           return;
         }
-        if (gi.size !== inp.size) throw new Error(`backward of ${node.op}: gradient ${gi.describe()} does not match input ${inp.describe()}`);
-        let mine = gi;
-        if (gi === g) {
+        if (part ? !fitsPart(part, inp) : mine.size !== inp.size)
+          throw new Error(`backward of ${node.op}: gradient ${mine.describe()}${part ? ` at ${part.start} of axis ${part.axis}` : ''} does not match input ${inp.describe()}`);
+        if (mine === g) {
           if (gHandedOn) mine = rt.ops.copy(g);
           gHandedOn = true;
+        }
+        if (part) {
+          const list = parts.get(inp.id) ?? [];
+          list.push(new GradPart(mine, part.axis, part.start));
+          parts.set(inp.id, list);
+          return;
         }
         if (mine.shape.length !== inp.shape.length || mine.shape.some((d, j) => d !== inp.shape[j])) {
           const view = rt.ops.reshape(mine, inp.shape);
@@ -106,4 +131,39 @@ export function backward(root: Tensor, seed?: Tensor): void {
       t.node = null; // free the graph as we go
     }
   });
+}
+
+function fitsPart(p: GradPart, inp: Tensor): boolean {
+  const { g, axis, start } = p;
+  return g.rank === inp.rank && g.shape.every((d, j) => (j === axis ? start + d <= inp.shape[j] : d === inp.shape[j]));
+}
+
+/**
+ * The full gradient of `t` from parts of it: parts along one axis that do not overlap are copied
+ * into one tensor (zeros only where they leave gaps); any other part is zero-padded and added.
+ */
+function assemble(t: Tensor, ps: GradPart[]): Tensor {
+  const rt = t.rt;
+  const sorted = [...ps].sort((a, b) => a.axis - b.axis || a.start - b.start);
+  const axis = sorted[0].axis;
+  const placed: GradPart[] = [];
+  const rest: GradPart[] = [];
+  for (const p of sorted) {
+    const last = placed[placed.length - 1];
+    if (p.axis === axis && (!last || last.start + last.g.shape[axis] <= p.start)) placed.push(p);
+    else rest.push(p);
+  }
+  const covered = placed.reduce((n, p) => n + p.g.shape[axis], 0) === t.shape[axis];
+  let out = covered ? rt.empty(t.shape, 'f32', 'backward') : rt.zeros(t.shape);
+  for (const p of placed) rt.ops.placeSlice(p.g, out, axis, p.start);
+  for (const p of rest) {
+    const padded = rt.zeros(t.shape);
+    rt.ops.placeSlice(p.g, padded, p.axis, p.start);
+    const sum = rt.ops.add(out, padded);
+    out.release();
+    padded.release();
+    out = sum;
+  }
+  for (const p of ps) p.g.release();
+  return out;
 }

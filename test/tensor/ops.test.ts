@@ -1,6 +1,6 @@
 // Every differentiable op, on both backends: forward against a float64 reference and
 // gradients against finite differences of that reference.
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Runtime } from '../../src/tensor/runtime.js';
 import { randomF32, testBackends } from '../helpers/backends.js';
 import { checkOp, type Input } from '../helpers/gradcheck.js';
@@ -82,6 +82,23 @@ describe.each(backends)('ops on $name', ({ backend }) => {
         }),
       );
     });
+    it('slices of one tensor, used apart and overlapping, get one assembled gradient', async () => {
+      // y = [x[:, 0:2]·2, x[:, 2:5], x[:, 1:3]] — two parts tile the columns, one overlaps both.
+      await checkOp(
+        rt,
+        [inp([3, 5], 40)],
+        ([x]) => ops.concat([ops.scale(ops.slice(x, 1, 0, 2), 2), ops.slice(x, 1, 2, 5), ops.slice(x, 1, 1, 3)], 1),
+        ([x]) => Float64Array.from({ length: 21 }, (_, i) => {
+          const [r, c] = [Math.floor(i / 7), i % 7];
+          return c < 2 ? 2 * x[r * 5 + c] : c < 5 ? x[r * 5 + c] : x[r * 5 + c - 4];
+        }),
+      );
+    });
+    it('a slice along rows and one along columns of the same tensor', async () => {
+      await checkOp(rt, [inp([4, 3], 41)], ([x]) => ops.concat([ops.reshape(ops.slice(x, 0, 1, 3), [6]), ops.reshape(ops.slice(x, 1, 1, 3), [8])], 0), ([x]) =>
+        Float64Array.from({ length: 14 }, (_, i) => (i < 6 ? x[3 + i] : x[Math.floor((i - 6) / 2) * 3 + 1 + ((i - 6) % 2)])),
+      );
+    });
     it('expand', async () => {
       await checkOp(rt, [inp([3, 1], 12)], ([x]) => ops.expand(x, [2, 3, 4]), ([x]) => R.binaryRef((a) => a, x, [3, 1], new Float64Array(24), [2, 3, 4]));
     });
@@ -106,6 +123,57 @@ describe.each(backends)('ops on $name', ({ backend }) => {
       await checkOp(rt, [inp([2, 3, 4], 18), inp([5, 4], 19), inp([5], 20)], ([x, w, b]) => ops.linear(x, w, b), ([x, w, b]) =>
         R.binaryRef((p, q) => p + q, R.matmulRef(x, w, 1, 6, 5, 4, false, true, false), [6, 5], b, [5]),
       );
+    });
+    it('linearStack: weights stacked in one product, with a bias on some layers', async () => {
+      // 70 rows: above the text model's stacking threshold, as in training.
+      const [rows, k, outs] = [70, 4, [5, 3, 2]];
+      const n = outs.reduce((a, b) => a + b, 0);
+      await checkOp(
+        rt,
+        [inp([rows, k], 42), inp([5, k], 43), inp([3, k], 44), inp([2, k], 45), inp([5], 46), inp([2], 47)],
+        ([x, w0, w1, w2, b0, b2]) => ops.linearStack(x, [w0, w1, w2], [b0, null, b2]),
+        ([x, w0, w1, w2, b0, b2]) => {
+          const ws = [w0, w1, w2];
+          const bs = [b0, null, b2];
+          return Float64Array.from({ length: rows * n }, (_, i) => {
+            const [r, c] = [Math.floor(i / n), i % n];
+            const part = c < 5 ? 0 : c < 8 ? 1 : 2;
+            const j = c - [0, 5, 8][part];
+            let s = bs[part]?.[j] ?? 0;
+            for (let q = 0; q < k; q++) s += x[r * k + q] * ws[part][j * k + q];
+            return s;
+          });
+        },
+      );
+    });
+    it('linearStack: frozen (unchecked) weights, a batched input, no biases', async () => {
+      await checkOp(
+        rt,
+        [inp([2, 3, 4], 48), inp([3, 4], 49, -1, 1, false), inp([2, 4], 50)],
+        ([x, w0, w1]) => ops.linearStack(x, [w0, w1]),
+        ([x, w0, w1]) => {
+          const w = Float64Array.from([...w0, ...w1]);
+          return R.matmulRef(x, w, 1, 6, 5, 4, false, true, false);
+        },
+      );
+    });
+    it('linearStack: frozen bf16 weights are stacked word for word', async () => {
+      const w = randomF32(24, 51);
+      const bits = Uint16Array.from(w, f32ToBf16Bits);
+      const wRounded = Float64Array.from(bits, (b) => new Float32Array(new Uint32Array([b << 16]).buffer)[0]);
+      const [w0, w1] = [rt.keep(rt.packed(bits.slice(0, 8), [2, 4], 'bf16')), rt.keep(rt.packed(bits.slice(8), [4, 4], 'bf16'))];
+      await checkOp(rt, [inp([3, 4], 52)], ([x]) => ops.linearStack(x, [w0, w1]), ([x]) => R.matmulRef(x, wRounded, 1, 3, 6, 4, false, true, false));
+      w0.release();
+      w1.release();
+    });
+    it('linearStack: bad weights and biases are named', () => {
+      rt.scope(() => {
+        const x = rt.zeros([2, 4]);
+        expect(() => ops.linearStack(x, [])).toThrow(/linearStack: no weights/);
+        expect(() => ops.linearStack(x, [rt.zeros([3, 4]), rt.zeros([2, 5])])).toThrow(/linearStack: weight 1 f32\[2,5\] is not \[out, 4\]/);
+        expect(() => ops.linearStack(x, [rt.zeros([3, 4])], [rt.zeros([2])])).toThrow(/linearStack: bias 0 f32\[2\] does not match weight f32\[3,4\]/);
+        expect(() => ops.linearStack(x, [rt.zeros([3, 4]), rt.zeros([3, 4])], [null])).toThrow(/1 biases for 2 weights/);
+      });
     });
     it('bf16 weight (frozen) forward and input gradient', async () => {
       const w = randomF32(20, 21);
@@ -132,6 +200,18 @@ describe.each(backends)('ops on $name', ({ backend }) => {
     });
     it('swiglu', async () => {
       await checkOp(rt, [inp([4, 5], 30, -3, 3), inp([4, 5], 31)], ([g, u]) => ops.swiglu(g, u), ([g, u]) => g.map((v, i) => v * R.sigmoid(v) * u[i]));
+    });
+    it('swigluStacked: gate and up side by side in each row', async () => {
+      await checkOp(rt, [inp([2, 3, 10], 32, -3, 3)], ([x]) => ops.swigluStacked(x), ([x]) =>
+        Float64Array.from({ length: 30 }, (_, i) => {
+          const [r, c] = [Math.floor(i / 5), i % 5];
+          const g = x[r * 10 + c];
+          return g * R.sigmoid(g) * x[r * 10 + 5 + c];
+        }),
+      );
+    });
+    it('swigluStacked: an odd width is refused', () => {
+      rt.scope(() => expect(() => ops.swigluStacked(rt.zeros([2, 5]))).toThrow(/swigluStacked: the last axis of f32\[2,5\] must hold gate and up side by side/));
     });
   });
 

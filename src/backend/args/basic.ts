@@ -1,7 +1,7 @@
 // Argument checks for the elementwise family, shared by the WebGPU and wasm wrappers. Each
 // returns the label the op's errors carry, plus what the kernels need (op codes, strides).
 import type {
-  BinaryArgs, BinaryOp, CopyStridedArgs, ReduceArgs, SwigluArgs, SwigluGradArgs, UnaryArgs, UnaryGradArgs, UnaryOp, UnpackArgs,
+  BinaryArgs, BinaryOp, CopyStridedArgs, ReduceArgs, SwigluArgs, SwigluGradArgs, SwigluStackedArgs, SwigluStackedGradArgs, UnaryArgs, UnaryGradArgs, UnaryOp, UnpackArgs,
 } from '../kernels.js';
 import type { Storage } from '../storage.js';
 import { requireDims, requireElems, requirePacked } from './operands.js';
@@ -108,6 +108,25 @@ export function checkSwiglu(a: SwigluArgs): string {
   requireDims(label, { n: a.n });
   for (const [name, s] of Object.entries({ gate: a.gate, up: a.up, out: a.out })) requireElems(label, name, s, a.n, 'n');
   requireNoAlias(label, { out: a.out }, { gate: a.gate, up: a.up });
+  return label;
+}
+
+export function checkSwigluStacked(a: SwigluStackedArgs): string {
+  const label = `swigluStacked [${a.rows}×2·${a.cols}]`;
+  requireDims(label, { rows: a.rows, cols: a.cols });
+  requireElems(label, 'x', a.x, a.rows * 2 * a.cols, 'rows·2·cols');
+  requireElems(label, 'out', a.out, a.rows * a.cols, 'rows·cols');
+  requireNoAlias(label, { out: a.out }, { x: a.x });
+  return label;
+}
+
+export function checkSwigluStackedGrad(a: SwigluStackedGradArgs): string {
+  const label = `swigluStackedGrad [${a.rows}×2·${a.cols}]`;
+  requireDims(label, { rows: a.rows, cols: a.cols });
+  requireElems(label, 'x', a.x, a.rows * 2 * a.cols, 'rows·2·cols');
+  requireElems(label, 'gy', a.gy, a.rows * a.cols, 'rows·cols');
+  requireElems(label, 'gx', a.gx, a.rows * 2 * a.cols, 'rows·2·cols');
+  requireNoAlias(label, { gx: a.gx }, { x: a.x, gy: a.gy });
   return label;
 }
 

@@ -64,6 +64,8 @@ export class WasmBackend implements Backend {
   copyStrided: Kernels['copyStrided'] = (a) => basic.copyStrided(this.ctx, a);
   swiglu: Kernels['swiglu'] = (a) => basic.swiglu(this.ctx, a);
   swigluGrad: Kernels['swigluGrad'] = (a) => basic.swigluGrad(this.ctx, a);
+  swigluStacked: Kernels['swigluStacked'] = (a) => basic.swigluStacked(this.ctx, a);
+  swigluStackedGrad: Kernels['swigluStackedGrad'] = (a) => basic.swigluStackedGrad(this.ctx, a);
   matmul: Kernels['matmul'] = (a) => matmul.matmul(this.ctx, a);
   softmax: Kernels['softmax'] = (a) => rows.softmax(this.ctx, a);
   softmaxGrad: Kernels['softmaxGrad'] = (a) => rows.softmaxGrad(this.ctx, a);

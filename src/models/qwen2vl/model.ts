@@ -200,15 +200,39 @@ export class QwenVL {
 
   /** y = x·Wᵀ + b, plus the LoRA branch (B·A·dropout(x))·scale where one is attached (dropout only while training, as PEFT). */
   readonly linear = (x: Tensor, name: string): Tensor => {
-    const { ops } = this.rt;
-    const y = ops.linear(x, this.weight(`${name}.weight`), this.params.get(`${name}.bias`) ?? null);
-    const pair = this.lora?.pairs.get(name);
-    if (!pair) return y;
-    const p = this.lora!.config.dropout;
-    const xd = this.training && p > 0 ? ops.dropout(x, p, this.rng) : x;
-    const delta = ops.linear(ops.linear(xd, pair.a), pair.b);
-    return ops.add(y, ops.scale(delta, this.lora!.scale));
+    const y = this.rt.ops.linear(x, this.weight(`${name}.weight`), this.params.get(`${name}.bias`) ?? null);
+    return this.withLora(x, y, [name]);
   };
+
+  /** The linear layers `names` reading the same x, as one product: [..., Σ out] in the order named, each with its LoRA branch. */
+  readonly linears = (x: Tensor, names: string[]): Tensor => {
+    const { ops } = this.rt;
+    const y = ops.linearStack(
+      x,
+      names.map((n) => this.weight(`${n}.weight`)),
+      names.map((n) => this.params.get(`${n}.bias`) ?? null),
+    );
+    return this.withLora(x, y, names);
+  };
+
+  /** y + the LoRA branches of the layers `names` whose outputs y holds side by side (zeros for layers without one). */
+  private withLora(x: Tensor, y: Tensor, names: string[]): Tensor {
+    const pairs = names.map((n) => this.lora?.pairs.get(n));
+    if (!pairs.some((p) => p)) return y;
+    const { ops } = this.rt;
+    const p = this.lora!.config.dropout;
+    const lead = x.shape.slice(0, -1);
+    const deltas = names.map((n, i) => {
+      const pair = pairs[i];
+      if (!pair) return this.rt.zeros([...lead, this.weight(`${n}.weight`).shape[0]]);
+      const xd = this.training && p > 0 ? ops.dropout(x, p, this.rng) : x;
+      return ops.scale(ops.linear(ops.linear(xd, pair.a), pair.b), this.lora!.scale);
+    });
+    const delta = deltas.length === 1 ? deltas[0] : ops.concat(deltas, -1);
+    const out = ops.add(y, delta);
+    y.release();
+    return out;
+  }
 
   /** Image features [tokens, hidden] for pixel_values and their grids. */
   imageFeatures(pixels: Tensor, grids: Grid[]): Tensor {
@@ -269,7 +293,7 @@ export class QwenVL {
   decode(hidden: Tensor, positions: Int32Array, cu: number[], cache?: KvCache): Tensor {
     const T = hidden.shape[0];
     const { cos, sin } = mropeTables(this.rt, positions, T, this.config.text);
-    return textForward({ cfg: this.config.text, linear: this.linear, weight: (n) => this.weight(n) }, hidden, cos, sin, cu, cache);
+    return textForward({ cfg: this.config.text, linear: this.linear, linears: this.linears, weight: (n) => this.weight(n) }, hidden, cos, sin, cu, cache);
   }
 
   forward(inp: ForwardInputs): ForwardOutputs {

@@ -4,9 +4,13 @@ import type { Tensor } from '../../tensor/tensor.js';
 import type { TextConfig } from './config.js';
 import type { Linear } from './vision.js';
 
+/** The linear layers `names` reading the same x as one product: outputs side by side, in the order named. */
+export type Linears = (x: Tensor, names: string[]) => Tensor;
+
 export interface TextDeps {
   cfg: TextConfig;
   linear: Linear;
+  linears: Linears;
   weight(name: string): Tensor;
 }
 
@@ -25,6 +29,12 @@ export interface KvCache {
 const P = 'model.language_model';
 
 /**
+ * Layers see at least this many rows (tokens) for q/k/v, and gate/up, to run as one product each:
+ * stacking the weights copies them, which costs more than it saves when decoding a token or a few.
+ */
+const STACK_MIN_ROWS = 64;
+
+/**
  * hidden [T, H] of packed sequences (cuSeqlens) → final hidden [T, H]. With a cache (one
  * sequence), the new tokens' keys/values are appended and attend to everything before them.
  */
@@ -35,13 +45,15 @@ export function textForward(d: TextDeps, hidden: Tensor, cos: Tensor, sin: Tenso
   const [hq, hkv, hd] = [cfg.numHeads, cfg.numKvHeads, cfg.headDim];
   if (cache && cuSeqlens.length !== 2) throw new Error('textForward: a KV cache serves exactly one sequence');
   if (cache && cache.length + T > cache.capacity) throw new Error(`generation: ${cache.length + T} tokens exceed the KV cache capacity ${cache.capacity}`);
+  const stack = T >= STACK_MIN_ROWS;
   let h = hidden;
   for (let i = 0; i < cfg.numLayers; i++) {
     const l = `${P}.layers.${i}`;
     const x = ops.rmsNorm(h, d.weight(`${l}.input_layernorm.weight`), cfg.rmsNormEps);
-    const q = ops.rope(ops.reshape(d.linear(x, `${l}.self_attn.q_proj`), [T, hq, hd]), cos, sin);
-    let k = ops.rope(ops.reshape(d.linear(x, `${l}.self_attn.k_proj`), [T, hkv, hd]), cos, sin);
-    let v = ops.reshape(d.linear(x, `${l}.self_attn.v_proj`), [T, hkv, hd]);
+    const [qx, kx, vx] = projections(d, x, ['q_proj', 'k_proj', 'v_proj'].map((p) => `${l}.self_attn.${p}`), stack);
+    const q = ops.rope(ops.reshape(qx, [T, hq, hd]), cos, sin);
+    let k = ops.rope(ops.reshape(kx, [T, hkv, hd]), cos, sin);
+    let v = ops.reshape(vx, [T, hkv, hd]);
     let cuK = cuSeqlens;
     if (cache) {
       const c = cache.layers[i];
@@ -54,10 +66,25 @@ export function textForward(d: TextDeps, hidden: Tensor, cos: Tensor, sin: Tenso
     const a = ops.attention(q, k, v, { cuSeqlensQ: cuSeqlens, cuSeqlensK: cuK, causal: true, scale: hd ** -0.5 });
     h = ops.add(h, d.linear(ops.reshape(a, [T, hq * hd]), `${l}.self_attn.o_proj`));
     const y = ops.rmsNorm(h, d.weight(`${l}.post_attention_layernorm.weight`), cfg.rmsNormEps);
-    const gate = d.linear(y, `${l}.mlp.gate_proj`);
-    const up = d.linear(y, `${l}.mlp.up_proj`);
-    h = ops.add(h, d.linear(ops.swiglu(gate, up), `${l}.mlp.down_proj`));
+    const [gate, up] = [`${l}.mlp.gate_proj`, `${l}.mlp.up_proj`];
+    const act = stack ? ops.swigluStacked(d.linears(y, [gate, up])) : ops.swiglu(d.linear(y, gate), d.linear(y, up));
+    h = ops.add(h, d.linear(act, `${l}.mlp.down_proj`));
   }
   if (cache) cache.length += T;
   return ops.rmsNorm(h, d.weight(`${P}.norm.weight`), cfg.rmsNormEps);
+}
+
+/** The outputs of linear layers reading the same x: one stacked product cut into parts, or one product each. */
+function projections(d: TextDeps, x: Tensor, names: string[], stack: boolean): Tensor[] {
+  if (!stack) return names.map((n) => d.linear(x, n));
+  const { ops } = x.rt;
+  const y = d.linears(x, names);
+  let at = 0;
+  const parts = names.map((n) => {
+    const width = d.weight(`${n}.weight`).shape[0];
+    at += width;
+    return ops.slice(y, -1, at - width, at);
+  });
+  y.release(); // the parts are copies
+  return parts;
 }

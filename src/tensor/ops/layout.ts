@@ -1,6 +1,6 @@
 // Data movement: copy, reshape, permute/transpose, expand, slice, concat, gather rows.
 // Everything but reshape copies through the strided-copy kernel (tensors stay contiguous).
-import { record } from '../autograd.js';
+import { GradPart, record } from '../autograd.js';
 import type { Tensor } from '../tensor.js';
 import { broadcastStrides, fmt, normAxis, sizeOf, stridesOf, type Shape } from '../shape.js';
 import { f32Inputs, indexInput } from './check.js';
@@ -95,11 +95,17 @@ export function slice(a: Tensor, axis: number, start: number, end: number): Tens
   const st = stridesOf(a.shape);
   const out = a.rt.empty(shape, a.dtype, 'slice');
   stridedCopy(a, out, shape, st, stridesOf(shape), start * st[ax], 0, 'slice');
-  return record(out, 'slice', [a], (g) => {
-    const ga = a.rt.zeros(a.shape);
-    stridedCopy(g, ga, shape, stridesOf(shape), st, 0, start * st[ax], 'slice backward');
-    return [ga];
-  });
+  // The gradient is g in this range and zero elsewhere: the engine places it (autograd.ts).
+  return record(out, 'slice', [a], (g) => [new GradPart(g, ax, start)]);
+}
+
+/** dst[..., start : start + src.shape[axis], ...] = src along axis, in place and outside autograd. */
+export function placeSlice(src: Tensor, dst: Tensor, axis: number, start: number): void {
+  const ax = normAxis(axis, dst.rank, 'placeSlice');
+  if (src.dtype !== dst.dtype || src.rank !== dst.rank || src.shape.some((d, i) => (i === ax ? start < 0 || start + d > dst.shape[i] : d !== dst.shape[i])))
+    throw new Error(`placeSlice: ${src.describe()} does not fit ${dst.describe()} at ${start} of axis ${ax}`);
+  const st = stridesOf(dst.shape);
+  stridedCopy(src, dst, src.shape, stridesOf(src.shape), st, 0, start * st[ax], 'placeSlice');
 }
 
 export function concat(ts: Tensor[], axis: number): Tensor {

@@ -5,8 +5,10 @@
 import { record } from '../autograd.js';
 import type { Tensor } from '../tensor.js';
 import { fmt, sizeOf } from '../shape.js';
+import { isPacked, storageBytes } from '../dtype.js';
 import { f32Inputs } from './check.js';
 import { add, sumTo } from './arith.js';
+import { concat, slice } from './layout.js';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -94,5 +96,98 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (!bias) return y;
   const out = add(y, bias);
   y.release();
+  return out;
+}
+
+/**
+ * y = x·[W₀; W₁; …]ᵀ + [b₀; b₁; …], output [..., Σ outᵢ]: linear layers reading the same input
+ * (q/k/v, gate/up) as one product, which fills the GPU where the separate ones leave it idle and
+ * gives x one gradient product instead of a sum of several. The stacked weight lives only while a
+ * product reads it (it is stacked again for the backward), so the weights' memory never doubles;
+ * the copy costs more than it saves where x has a few rows (decoding). Layers without a bias
+ * add zeros where others have one.
+ */
+export function linearStack(x: Tensor, weights: Tensor[], biases: (Tensor | null)[] = []): Tensor {
+  if (!weights.length) throw new Error('linearStack: no weights');
+  if (biases.length && biases.length !== weights.length) throw new Error(`linearStack: ${biases.length} biases for ${weights.length} weights (give one per weight, null where a layer has none)`);
+  const kIn = x.shape[x.rank - 1];
+  for (const [i, w] of weights.entries()) {
+    if (w.rank !== 2 || w.shape[1] !== kIn) throw new Error(`linearStack: weight ${i} ${w.describe()} is not [out, ${kIn}] for input ${x.describe()}`);
+    if (w.dtype !== weights[0].dtype) throw new Error(`linearStack: weights differ in dtype (${weights[0].describe()}, ${w.describe()})`);
+    const b = biases[i];
+    if (b && (b.rank !== 1 || b.shape[0] !== w.shape[0])) throw new Error(`linearStack: bias ${i} ${b.describe()} does not match weight ${w.describe()}`);
+  }
+  const rows = x.size / kIn;
+  const stackable = weights.every((w) => !isPacked(w.dtype) || w.size % 2 === 0); // whole 32-bit words
+  if (weights.length === 1 || !stackable)
+    return concatOwned(weights.map((w, i) => linear(x, w, biases[i] ?? null)));
+  const rt = x.rt;
+  const outs = weights.map((w) => w.shape[0]);
+  const n = outs.reduce((a, b) => a + b, 0);
+  const hasBias = biases.some((b) => b);
+  const y = rt.noGrad(() => {
+    const w = stackRows(weights, 'linearStack');
+    const bias = hasBias ? stackBiases(biases, outs) : null;
+    const out = linear(x, w, bias);
+    w.release();
+    bias?.release();
+    return out;
+  });
+  const params = [...weights, ...biases.filter((b): b is Tensor => b !== null)];
+  return record(y, 'linearStack', [x, ...params], (g) => {
+    const w = stackRows(weights, 'linearStack backward');
+    const gx = x.requiresGrad ? matmul(g, w) : null; // dX = dY·W
+    w.release();
+    let gws: (Tensor | null)[] = weights.map(() => null);
+    if (weights.some((t) => t.requiresGrad)) {
+      const [g2, x2] = [rt.view(g, [rows, n]), rt.view(x, [rows, kIn])];
+      gws = splitRows(matmul(g2, x2, { transA: true }), outs, weights); // dW = dYᵀ·X, [n, in]
+      g2.release();
+      x2.release();
+    }
+    const gbs = hasBias ? splitRows(sumTo(g, [n]), outs, biases).filter((_, i) => biases[i]) : [];
+    return [gx, ...gws, ...gbs];
+  });
+}
+
+/** The parts of `full` (rows `sizes` in turn) whose tensor in `wanted` requires grad; `full` is released. */
+function splitRows(full: Tensor, sizes: number[], wanted: (Tensor | null)[]): (Tensor | null)[] {
+  let at = 0;
+  const parts = sizes.map((rows, i) => {
+    const part = wanted[i]?.requiresGrad ? slice(full, 0, at, at + rows) : null;
+    at += rows;
+    return part;
+  });
+  full.release();
+  return parts;
+}
+
+/** [W₀; W₁; …] as one tensor, copied word for word (packed 16-bit weights too). */
+function stackRows(ws: Tensor[], label: string): Tensor {
+  const rt = ws[0].rt;
+  const out = rt.empty([ws.reduce((r, w) => r + w.shape[0], 0), ws[0].shape[1]], ws[0].dtype, label);
+  let at = 0;
+  for (const w of ws) {
+    const bytes = storageBytes(w.dtype, w.size);
+    rt.backend.copy(w.storage, 0, out.storage, at, bytes);
+    at += bytes;
+  }
+  return out;
+}
+
+/** [b₀; b₁; …] with zeros for the layers that have no bias. */
+function stackBiases(biases: (Tensor | null)[], outs: number[]): Tensor {
+  const rt = biases.find((b) => b)!.rt;
+  const parts = outs.map((n, i) => biases[i] ?? rt.zeros([n]));
+  const out = concat(parts, 0);
+  parts.forEach((p, i) => biases[i] || p.release());
+  return out;
+}
+
+/** The outputs side by side along the last axis; the parts are released. */
+function concatOwned(ts: Tensor[]): Tensor {
+  if (ts.length === 1) return ts[0];
+  const out = concat(ts, -1);
+  for (const t of ts) t.release();
   return out;
 }

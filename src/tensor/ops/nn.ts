@@ -84,3 +84,20 @@ export function swiglu(gate: Tensor, up: Tensor): Tensor {
     return [gGate, gUp];
   });
 }
+
+/** swiglu(gate, up) where x [..., 2·I] holds gate and up side by side (one stacked product made both): out [..., I]. */
+export function swigluStacked(x: Tensor): Tensor {
+  f32Inputs('swigluStacked', x);
+  const width = x.shape[x.rank - 1];
+  if (x.rank < 1 || width % 2) throw new Error(`swigluStacked: the last axis of ${x.describe()} must hold gate and up side by side (an even width)`);
+  const rt = x.rt;
+  const cols = width / 2;
+  const rows = x.size / Math.max(width, 1);
+  const out = rt.empty([...x.shape.slice(0, -1), cols], 'f32', 'swigluStacked');
+  if (out.size) rt.backend.swigluStacked({ x: x.storage, out: out.storage, rows, cols });
+  return record(out, 'swigluStacked', [x], (g) => {
+    const gx = rt.empty(x.shape, 'f32', 'swigluStacked backward');
+    if (gx.size) rt.backend.swigluStackedGrad({ x: x.storage, gy: g.storage, gx: gx.storage, rows, cols });
+    return [gx];
+  });
+}

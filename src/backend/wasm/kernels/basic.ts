@@ -1,9 +1,9 @@
 // Elementwise kernel family on wasm (assembly/kernels/basic.ts).
 import type {
-  BinaryArgs, CopyStridedArgs, FillArgs, ReduceArgs, SwigluArgs, SwigluGradArgs, UnaryArgs, UnaryGradArgs, UnpackArgs,
+  BinaryArgs, CopyStridedArgs, FillArgs, ReduceArgs, SwigluArgs, SwigluGradArgs, SwigluStackedArgs, SwigluStackedGradArgs, UnaryArgs, UnaryGradArgs, UnpackArgs,
 } from '../../kernels.js';
 import {
-  checkBinary, checkCopyStrided, checkReduce, checkSwiglu, checkSwigluGrad, checkUnary, checkUnaryGrad, checkUnpack,
+  checkBinary, checkCopyStrided, checkReduce, checkSwiglu, checkSwigluGrad, checkSwigluStacked, checkSwigluStackedGrad, checkUnary, checkUnaryGrad, checkUnpack,
 } from '../../args/basic.js';
 import type { StridedLayout } from '../../args/strided.js';
 import type { WasmContext } from '../context.js';
@@ -77,6 +77,21 @@ export function swigluGrad(ctx: WasmContext, a: SwigluGradArgs): void {
   const label = checkSwigluGrad(a);
   const p = (s: typeof a.gate): number => ctx.ptr(s, label);
   ctx.k<BasicExports>().swigluGrad(p(a.gate), p(a.up), p(a.gy), p(a.gGate), p(a.gUp), a.n);
+}
+
+// The stacked forms run the contiguous kernels row by row: gate and up are the halves of a row.
+export function swigluStacked(ctx: WasmContext, a: SwigluStackedArgs): void {
+  const label = checkSwigluStacked(a);
+  const [x, out, c] = [ctx.ptr(a.x, label), ctx.ptr(a.out, label), a.cols];
+  const k = ctx.k<BasicExports>();
+  for (let r = 0; r < a.rows; r++) k.swiglu(x + 8 * r * c, x + 4 * (2 * r + 1) * c, out + 4 * r * c, c);
+}
+
+export function swigluStackedGrad(ctx: WasmContext, a: SwigluStackedGradArgs): void {
+  const label = checkSwigluStackedGrad(a);
+  const [x, gy, gx, c] = [ctx.ptr(a.x, label), ctx.ptr(a.gy, label), ctx.ptr(a.gx, label), a.cols];
+  const k = ctx.k<BasicExports>();
+  for (let r = 0; r < a.rows; r++) k.swigluGrad(x + 8 * r * c, x + 4 * (2 * r + 1) * c, gy + 4 * r * c, gx + 8 * r * c, gx + 4 * (2 * r + 1) * c, c);
 }
 
 export function reduce(ctx: WasmContext, a: ReduceArgs): void {

@@ -1,9 +1,9 @@
 // Elementwise kernel family on WebGPU (shaders/basic.wgsl).
 import type {
-  BinaryArgs, CopyStridedArgs, FillArgs, ReduceArgs, SwigluArgs, SwigluGradArgs, UnaryArgs, UnaryGradArgs, UnpackArgs,
+  BinaryArgs, CopyStridedArgs, FillArgs, ReduceArgs, SwigluArgs, SwigluGradArgs, SwigluStackedArgs, SwigluStackedGradArgs, UnaryArgs, UnaryGradArgs, UnpackArgs,
 } from '../../kernels.js';
 import {
-  checkBinary, checkCopyStrided, checkReduce, checkSwiglu, checkSwigluGrad, checkUnary, checkUnaryGrad, checkUnpack,
+  checkBinary, checkCopyStrided, checkReduce, checkSwiglu, checkSwigluGrad, checkSwigluStacked, checkSwigluStackedGrad, checkUnary, checkUnaryGrad, checkUnpack,
 } from '../../args/basic.js';
 import type { StridedLayout } from '../../args/strided.js';
 import type { GpuContext } from '../context.js';
@@ -122,6 +122,32 @@ export function swigluGrad(ctx: GpuContext, a: SwigluGradArgs): void {
     bindings: [[a.gate, 'read'], [a.up, 'read'], [a.gy, 'read'], [a.gGate, 'write'], [a.gUp, 'write']],
     params: new Params().u32(a.n),
     workgroups: ctx.grid(a.n, 256),
+  });
+}
+
+export function swigluStacked(ctx: GpuContext, a: SwigluStackedArgs): void {
+  const label = checkSwigluStacked(a);
+  const n = a.rows * a.cols;
+  ctx.dispatch({
+    label,
+    shader: 'basic',
+    entry: 'swiglu_stacked',
+    bindings: [[a.x, 'read'], [a.out, 'write']],
+    params: new Params().u32(n).u32(a.cols),
+    workgroups: ctx.grid(n, 256),
+  });
+}
+
+export function swigluStackedGrad(ctx: GpuContext, a: SwigluStackedGradArgs): void {
+  const label = checkSwigluStackedGrad(a);
+  const n = a.rows * a.cols;
+  ctx.dispatch({
+    label,
+    shader: 'basic',
+    entry: 'swiglu_stacked_grad',
+    bindings: [[a.x, 'read'], [a.gy, 'read'], [a.gx, 'write']],
+    params: new Params().u32(n).u32(a.cols),
+    workgroups: ctx.grid(n, 256),
   });
 }
 

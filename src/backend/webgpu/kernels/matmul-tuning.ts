@@ -32,5 +32,11 @@ export const MATMUL_TUNING: MatmulTuning = {
     { m: 1024, n: 896, k: 151936, batch: 1, transA: false, transB: false, bDtype: 'f32', variant: '128x128k8t256', vec: true, splits: 23, gflops: 38326 },
     { m: 151936, n: 896, k: 1024, batch: 1, transA: true, transB: false, bDtype: 'f32', variant: '128x128k8t256', vec: true, splits: 2, whole: 8184, gflops: 39759 },
     { m: 1024, n: 1024, k: 64, batch: 14, transA: false, transB: true, bDtype: 'f32', variant: '128x128k8t512e', vec: true, gflops: 15132 },
+    { m: 2048, n: 1152, k: 896, batch: 1, transA: false, transB: true, bDtype: 'f32', variant: '128x128k8t256', vec: true, splits: 11, whole: 132, gflops: 27978 },
+    { m: 2048, n: 896, k: 1152, batch: 1, transA: false, transB: false, bDtype: 'f32', variant: '128x128k16t256', vec: true, gflops: 27268 },
+    { m: 1152, n: 896, k: 2048, batch: 1, transA: true, transB: false, bDtype: 'f32', variant: '128x128k8t256', vec: true, splits: 12, gflops: 26717 },
+    { m: 2048, n: 9728, k: 896, batch: 1, transA: false, transB: true, bDtype: 'f32', variant: '128x128k8t256', vec: true, gflops: 34850 },
+    { m: 2048, n: 896, k: 9728, batch: 1, transA: false, transB: false, bDtype: 'f32', variant: '128x128k8t256', vec: true, splits: 7, gflops: 36318 },
+    { m: 9728, n: 896, k: 2048, batch: 1, transA: true, transB: false, bDtype: 'f32', variant: '128x128k8t256', vec: true, splits: 16, whole: 512, gflops: 36428 },
   ],
 };
