@@ -1,7 +1,6 @@
 // Records kernels into one command encoder (one compute pass between copies) and
 // submits when the host needs results (read/sync), before a large write, and every
-// `submitEvery` dispatches (fewer right after the GPU drained) so the GPU starts on a step while
-// the host records the rest.
+// `submitEvery` dispatches so the GPU starts on a step while the host records the rest.
 // Pipelines, layouts and bind groups are cached. Every dispatch's uniforms live in a 256-byte
 // slot of a staged arena (staged.ts) bound with a dynamic offset, so bind groups are reused
 // across steps; small writes are staged too and land by a recorded copy, in command order.
@@ -47,12 +46,6 @@ const STAGED_PENDING_MAX = 8 << 20;
  * between processes, so the pick rests on that cost, not on a measured optimum.
  */
 const SUBMIT_EVERY = 64;
-/**
- * After the host waited for the GPU (a read, a sync), the first submit comes after this many
- * dispatches and each next one after twice as many, up to submitEvery: an idle GPU starts on a
- * step at once instead of after 64 dispatches' recording (~3 ms of host time in the 0.5B step).
- */
-const SUBMIT_FIRST = 8;
 
 export class GpuContext {
   readonly pool: BufferPool;
@@ -78,8 +71,6 @@ export class GpuContext {
   /** Submit once this many dispatches are recorded since the last submit; 0: only when results or writes need it. */
   submitEvery = SUBMIT_EVERY;
   private recorded = 0;
-  /** Dispatches the current batch takes before it is submitted (SUBMIT_FIRST after the GPU drained, doubling to submitEvery). */
-  private batch = SUBMIT_FIRST;
 
   constructor(
     readonly device: GPUDevice,
@@ -216,10 +207,7 @@ export class GpuContext {
     pass.dispatchWorkgroups(x, y, z);
     if (this.profiler) this.endPass();
     this.dispatches++;
-    if (this.submitEvery > 0 && ++this.recorded >= Math.min(this.batch, this.submitEvery)) {
-      this.submit();
-      this.batch = Math.min(2 * this.batch, this.submitEvery);
-    }
+    if (this.submitEvery > 0 && ++this.recorded >= this.submitEvery) this.submit();
   }
 
   /** A pass of its own for one dispatch, bracketed by the profiler's timestamps. */
@@ -317,7 +305,6 @@ export class GpuContext {
       throw e;
     }
     this.throwIfFailed();
-    this.batch = SUBMIT_FIRST; // the GPU has done everything submitted
     const out = staging.getMappedRange(0, aligned).slice(0, bytes);
     staging.unmap();
     this.staging.push(staging);
@@ -329,7 +316,6 @@ export class GpuContext {
     this.submit();
     await this.device.queue.onSubmittedWorkDone();
     this.throwIfFailed();
-    this.batch = SUBMIT_FIRST;
   }
 }
 
