@@ -1,7 +1,7 @@
 // A 96-token sequence, long enough for the text model to run q/k/v and gate/up as stacked
-// products (text.ts): logits, loss and every gradient against transformers, and logits with
-// peft's LoRA adapter on k_proj, gate_proj and up_proj (but not layer 0's up_proj) against peft
-// (test/fixtures/qwen_vl_long from tools/fixtures/qwen_vl_long.py).
+// products (text.ts): logits, loss and every gradient against transformers, and with peft's LoRA
+// adapter on k_proj, o_proj, gate_proj and up_proj (but not layer 0's up_proj) logits, loss and the
+// adapter's gradients against peft (test/fixtures/qwen_vl_long from tools/fixtures/qwen_vl_long.py).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Runtime } from '../../src/tensor/runtime.js';
@@ -71,12 +71,31 @@ describe.each(backends)('a 96-token sequence (stacked projections) against trans
     m.release();
   });
 
-  it("with peft's adapter (LoRA on some of the stacked layers), logits match peft", async () => {
+  it("with peft's adapter (LoRA on some of the stacked layers): logits, loss and the LoRA gradients match peft", async () => {
     const m = await load();
     await loadPeftAdapter(m, dirFileSet(`${fixtures}peft_lora/peft`));
-    const logits = await rt.scopeAsync(() => rt.noGrad(() => m.forward({ inputIds: ids }).logits!).f32());
-    const err = maxRelError(logits, arr('peft_logits') as Float32Array);
-    expect(err, `logits vs peft: rel error ${err}`).toBeLessThanOrEqual(1e-4);
+    await rt.scopeAsync(async () => {
+      const out = m.forward({ inputIds: ids, labels }); // not training: no dropout, as peft in eval mode
+      const err = maxRelError(await out.logits!.f32(), arr('peft_logits') as Float32Array);
+      expect(err, `logits vs peft: rel error ${err}`).toBeLessThanOrEqual(1e-4);
+      const want = (arr('peft_loss') as Float32Array)[0];
+      expect(Math.abs((await out.loss!.item()) - want) / want).toBeLessThanOrEqual(1e-4);
+      backward(out.loss!);
+    });
+    let checked = 0;
+    for (const [module, pair] of m.lora!.pairs)
+      for (const [which, t] of [['lora_A', pair.a], ['lora_B', pair.b]] as const) {
+        const ref = io.get(`peft_grad.${module}.${which}.weight`);
+        if (module.startsWith('model.visual.')) {
+          expect(ref, `${module} (vision, text-only input) has no gradient in peft`).toBeUndefined();
+          continue;
+        }
+        expect(ref, `peft has a gradient for ${module}.${which}`).toBeDefined();
+        const err = maxRelError(await t.grad!.f32(), tensorArray(ref!) as Float32Array);
+        expect(err, `gradient of ${module}.${which}: rel error ${err}`).toBeLessThanOrEqual(1e-3);
+        checked++;
+      }
+    expect(checked).toBe([...io.keys()].filter((k) => k.startsWith('peft_grad.')).length);
     m.release();
   });
 });

@@ -145,7 +145,8 @@ export function linearStack(x: Tensor, weights: Tensor[], biases: (Tensor | null
       g2.release();
       x2.release();
     }
-    const gbs = hasBias ? splitRows(sumTo(g, [n]), outs, biases).filter((_, i) => biases[i]) : [];
+    const withBias = biases.filter((b) => b);
+    const gbs = withBias.some((b) => b!.requiresGrad) ? splitRows(sumTo(g, [n]), outs, biases).filter((_, i) => biases[i]) : withBias.map(() => null);
     return [gx, ...gws, ...gbs];
   });
 }
