@@ -30,7 +30,9 @@ const P = 'model.language_model';
 
 /**
  * Layers see at least this many rows (tokens) for q/k/v, and gate/up, to run as one product each:
- * stacking the weights copies them, which costs more than it saves when decoding a token or a few.
+ * stacking copies the weights, which costs more than it saves when decoding a token or a few.
+ * Measured at the ends on an H100 (0.5B shapes): 512-token prefill 34–36 → 30 ms stacked, 2048-token
+ * training products 183 → 176 ms; one-token decoding stays unstacked. 64 is a guess between them.
  */
 const STACK_MIN_ROWS = 64;
 
