@@ -7,6 +7,9 @@
 // at element b·stride (stride 0 broadcasts one matrix). B is read as u32 words: f32 bits
 // (B_DTYPE 0), or two bf16 (1) / f16 (2) values per word, element 2e in the low half.
 //
+// With HAS_BIAS, bias[j] is added to out[b, i, j] after its sum (skinny: as it is written;
+// tiled: by add_bias afterwards), the rounding of a separate add.
+//
 // Every output is one fma chain over kk in increasing order (the `tiled` kernel: the same
 // chain in every variant of it, so variants agree bit for bit), or a fixed-order sum of
 // fixed k-slices (`skinny`, and `tiled` split over k: see Params.splits): results never
@@ -35,6 +38,7 @@ struct Params {
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override B_DTYPE: u32 = 0u;
+override HAS_BIAS: bool = false;
 
 /// Element e of B as f32.
 fn b_elem(e: u32) -> f32 {
@@ -434,6 +438,8 @@ override NC: u32 = 8u; // a power of two, 4 … 64
 const SKINNY_WG: u32 = 256u;
 
 var<workgroup> partial: array<vec4f, SKINNY_WG>;
+// The bias (HAS_BIAS), after skinny_vec's bindings 4–6 (skinny binds placeholders there).
+@group(0) @binding(7) var<storage, read> skinny_bias: array<f32>;
 
 /// opA[row..row+3, kk] (kk < k), rows past m read as 0.
 fn a_rows4(base: u32, row: u32, kk: u32) -> vec4f {
@@ -495,7 +501,10 @@ fn skinny_sum(lid: u32, wid: vec3u, acc: vec4f) {
     }
     let row = wid.y * 4u + r;
     let j = wid.x * NC + cc;
-    if (row < p.m && j < p.n) { out[wid.z * p.stride_out + row * p.n + j] = sum; }
+    if (row < p.m && j < p.n) {
+      if (HAS_BIAS) { sum += skinny_bias[j]; }
+      out[wid.z * p.stride_out + row * p.n + j] = sum;
+    }
   }
 }
 
@@ -552,4 +561,19 @@ fn skinny_vec(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
     for (; v < chunks; v += slices) { skinny_vec_step(&acc, base_a, row0, first + 8u * v, 8u * v); }
   }
   skinny_sum(lid, wid, acc);
+}
+
+// ── add_bias: out[b, i, j] += bias[j] in place, after a tiled product (its epilogue) ─────
+// One thread per element e < batch·m·n of the outputs; matrix b starts at b·stride_out.
+struct BiasParams { total: u32, n: u32, mn: u32, stride_out: u32 }
+@group(0) @binding(0) var<uniform> bias_p: BiasParams;
+@group(0) @binding(1) var<storage, read_write> bias_out: array<f32>;
+@group(0) @binding(2) var<storage, read> bias_add: array<f32>;
+
+@compute @workgroup_size(256)
+fn add_bias(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x + gid.y * nwg.x * 256u;
+  if (e >= bias_p.total) { return; }
+  let at = (e / bias_p.mn) * bias_p.stride_out + e % bias_p.mn;
+  bias_out[at] = bias_out[at] + bias_add[e % bias_p.n];
 }

@@ -289,3 +289,15 @@ export function matmul(
     else blocked(az, bz, oz, m, n, k, transA, transB, bDtype);
   }
 }
+
+/** out[z, i, j] += bias[j] for z < batch, i < m, j < n (a linear layer's bias, after the product). */
+export function addBias(out: usize, bias: usize, batch: i32, m: i32, n: i32, strideOut: i32): void {
+  for (let z = 0; z < batch; z++) {
+    let row = out + ((<usize>z * <usize>strideOut) << 2);
+    for (let i = 0; i < m; i++, row += <usize>n << 2)
+      for (let j = 0; j < n; j++) {
+        const at = row + (<usize>j << 2);
+        store<f32>(at, load<f32>(at) + load<f32>(bias + (<usize>j << 2)));
+      }
+  }
+}

@@ -46,6 +46,8 @@ export interface MatmulArgs {
   strideB: number;
   strideOut: number;
   bDtype: WeightDType;
+  /** f32 [n] added to every output row after the product (a linear layer's bias), in the same rounding as a separate add. */
+  bias?: Storage;
 }
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';

@@ -19,5 +19,9 @@ export function checkMatmul(a: MatmulArgs): string {
   if (a.bDtype === 'f32') requireElems(label, 'b', a.b, bElems, `${sizes}: (batch−1)·strideB + k·n`);
   else requirePacked(label, 'b', a.b, bElems, `${sizes}: (batch−1)·strideB + k·n`);
   requireElems(label, 'out', a.out, span(a.batch, a.strideOut, a.m * a.n), `${sizes}: (batch−1)·strideOut + m·n`);
+  if (a.bias) {
+    requireElems(label, 'bias', a.bias, a.n, 'n');
+    if (a.bias === a.out) throw new Error(`${label}: output 'out' is the same storage as 'bias'; write to a separate storage`);
+  }
   return label;
 }

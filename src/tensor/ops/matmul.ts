@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { fmt, sizeOf } from '../shape.js';
 import { isPacked, storageBytes } from '../dtype.js';
 import { f32Inputs } from './check.js';
-import { add, sumTo } from './arith.js';
+import { sumTo } from './arith.js';
 import { concat, slice } from './layout.js';
 
 export interface MatmulOptions {
@@ -16,6 +16,11 @@ export interface MatmulOptions {
 }
 
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  return product(a, b, opts, null);
+}
+
+/** op(A)·op(B), plus `bias` [n] on every output row when given (added by the product's kernel: a linear layer). */
+function product(a: Tensor, b: Tensor, opts: MatmulOptions, bias: Tensor | null): Tensor {
   const transA = opts.transA ?? false;
   const transB = opts.transB ?? false;
   f32Inputs('matmul', a);
@@ -32,6 +37,10 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const batchShape = (aBatched ? a : b).shape.slice(0, -2);
   if (aBatched && bBatched && fmt(b.shape.slice(0, -2)) !== fmt(batchShape)) throw new Error(`matmul: batch dimensions differ in ${what}`);
   const batch = sizeOf(batchShape);
+  if (bias) {
+    f32Inputs('linear', bias);
+    if (bias.rank !== 1 || bias.shape[0] !== n) throw new Error(`linear: bias ${bias.describe()} does not match ${n} output features`);
+  }
   const rt = a.rt;
   const out = rt.empty([...batchShape, m, n], 'f32', 'matmul');
   if (out.size)
@@ -49,8 +58,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       strideB: bBatched ? k * n : 0,
       strideOut: m * n,
       bDtype: b.dtype,
+      ...(bias ? { bias: bias.storage } : {}),
     });
-  return record(out, 'matmul', [a, b], (g) => {
+  return record(out, bias ? 'linear' : 'matmul', bias ? [a, b, bias] : [a, b], (g) => {
     // C = op(A)·op(B):  d op(A) = dC·op(B)ᵀ,  d op(B) = op(A)ᵀ·dC, then undo the transposes;
     // a shared (unbatched) operand gets the sum over batches.
     let ga: Tensor | null = null;
@@ -76,7 +86,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
         gb = reduceShared(full, b);
       }
     }
-    return [ga, gb];
+    if (!bias) return [ga, gb];
+    return [ga, gb, bias.requiresGrad ? sumTo(g, bias.shape) : null]; // d bias = Σ over rows of dC
   });
 }
 
@@ -88,15 +99,11 @@ function reduceShared(full: Tensor, input: Tensor): Tensor {
   return r;
 }
 
-/** y = x·Wᵀ + b with W [out, in] as Hugging Face stores it; W may be packed bf16/f16 (frozen). */
+/** y = x·Wᵀ + b with W [out, in] as Hugging Face stores it; W may be packed bf16/f16 (frozen). The bias is the product's epilogue. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   if (weight.rank !== 2) throw new Error(`linear: weight must be 2-D [out, in], got ${weight.describe()}`);
   if (x.shape[x.rank - 1] !== weight.shape[1]) throw new Error(`linear: input ${x.describe()} does not match weight ${weight.describe()} (in_features ${weight.shape[1]})`);
-  const y = matmul(x, weight, { transB: true });
-  if (!bias) return y;
-  const out = add(y, bias);
-  y.release();
-  return out;
+  return product(x, weight, { transB: true }, bias ?? null);
 }
 
 /**

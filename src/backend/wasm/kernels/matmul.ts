@@ -19,6 +19,7 @@ interface MatmulExports {
     strideOut: number,
     bDtype: number,
   ): void;
+  addBias(out: number, bias: number, batch: number, m: number, n: number, strideOut: number): void;
 }
 
 const B_DTYPE: Record<WeightDType, number> = { f32: 0, bf16: 1, f16: 2 };
@@ -29,4 +30,5 @@ export function matmul(ctx: WasmContext, a: MatmulArgs): void {
   ctx
     .k<MatmulExports>()
     .matmul(ctx.ptr(a.a, label), ctx.ptr(a.b, label), ctx.ptr(a.out, label), a.batch, a.m, a.n, a.k, a.transA, a.transB, a.strideA, a.strideB, a.strideOut, B_DTYPE[a.bDtype]);
+  if (a.bias) ctx.k<MatmulExports>().addBias(ctx.ptr(a.out, label), ctx.ptr(a.bias, label), a.batch, a.m, a.n, a.strideOut);
 }

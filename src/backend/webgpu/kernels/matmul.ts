@@ -276,18 +276,22 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
     if (plan.vec && !skinnyVecFits(a))
       throw new Error(`${label}: skinny_vec needs B stored n×k, A m×k, k and B's batch stride multiples of 8 and A's of 4; run it with vec: false`);
     const params = new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, a.strideOut, 1, a.k);
+    // skinny_vec reads A again as vec4s (binding 4) and B as vec4 words (binding 6; 5 is the tiled
+    // kernel's); the bias is binding 7 (A as a placeholder without one: it is never read then).
     const bindings: Dispatch['bindings'] = [
       [a.a, 'read'],
       [a.b, 'read'],
       [a.out, 'write'],
+      [a.a, 'read'],
+      [a.b, 'read'],
+      [a.b, 'read'],
+      [a.bias ?? a.a, 'read'],
     ];
-    // skinny_vec reads A again as vec4s (binding 4) and B as vec4 words (binding 6; 5 is the tiled kernel's).
-    if (plan.vec) bindings.push([a.a, 'read'], [a.b, 'read'], [a.b, 'read']);
     ctx.dispatch({
-      label,
+      label: a.bias ? `${label} + bias` : label,
       shader: 'matmul',
       entry: plan.vec ? 'skinny_vec' : 'skinny',
-      constants: { ...layout, NC: plan.nc },
+      constants: { ...layout, NC: plan.nc, HAS_BIAS: a.bias ? 1 : 0 },
       bindings,
       params,
       workgroups: [Math.ceil(a.n / plan.nc), Math.ceil(a.m / 4), a.batch],
@@ -355,5 +359,19 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
       workgroups: ctx.grid(((tiles - whole) * rows * cols) / 4, 256), // 4 elements a thread
     });
     ctx.pool.release(partial);
+  }
+  if (a.bias) {
+    const total = a.batch * a.m * a.n;
+    ctx.dispatch({
+      label: `${label}: + bias`,
+      shader: 'matmul',
+      entry: 'add_bias',
+      bindings: [
+        [a.out, 'write'],
+        [a.bias, 'read'],
+      ],
+      params: new Params().u32(total, a.n, a.m * a.n, a.strideOut),
+      workgroups: ctx.grid(total, 256),
+    });
   }
 }
