@@ -146,6 +146,17 @@ describe.each(backends)('ops on $name', ({ backend }) => {
         },
       );
     });
+    it('linearStack: one row, biases on every layer', async () => {
+      await checkOp(
+        rt,
+        [inp([1, 3], 53), inp([2, 3], 54), inp([4, 3], 55), inp([2], 56), inp([4], 57)],
+        ([x, w0, w1, b0, b1]) => ops.linearStack(x, [w0, w1], [b0, b1]),
+        ([x, w0, w1, b0, b1]) => {
+          const [w, b] = [Float64Array.from([...w0, ...w1]), [...b0, ...b1]];
+          return R.matmulRef(x, w, 1, 1, 6, 3, false, true, false).map((v, j) => v + b[j]);
+        },
+      );
+    });
     it('linearStack: frozen (unchecked) weights, a batched input, no biases', async () => {
       await checkOp(
         rt,

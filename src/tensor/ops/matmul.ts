@@ -153,7 +153,12 @@ export function linearStack(x: Tensor, weights: Tensor[], biases: (Tensor | null
       x2.release();
     }
     const withBias = biases.filter((b) => b);
-    const gbs = withBias.some((b) => b!.requiresGrad) ? splitRows(sumTo(g, [n]), outs, biases).filter((_, i) => biases[i]) : withBias.map(() => null);
+    let gbs: (Tensor | null)[] = withBias.map(() => null);
+    if (withBias.some((b) => b!.requiresGrad)) {
+      const sums = sumTo(g, [n]);
+      const flat = sums === g ? rt.view(g, [n]) : sums; // g itself where x has one row: a view of it
+      gbs = splitRows(flat, outs, biases).filter((_, i) => biases[i]);
+    }
     return [gx, ...gws, ...gbs];
   });
 }
