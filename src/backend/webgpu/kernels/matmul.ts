@@ -272,21 +272,21 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
   const label = checkMatmul(a);
   if (a.batch === 0 || a.m === 0 || a.n === 0) return;
   const layout = { TRANS_A: a.transA ? 1 : 0, TRANS_B: a.transB ? 1 : 0, B_DTYPE: B_DTYPE[a.bDtype] };
+  // A, B, out, then A and B again as vectors (bindings 4, 5: tiled; skinny_vec reads binding 4).
+  const operands: Dispatch['bindings'] = [
+    [a.a, 'read'],
+    [a.b, 'read'],
+    [a.out, 'write'],
+    [a.a, 'read'],
+    [a.b, 'read'],
+  ];
   if (plan.kind === 'skinny') {
     if (plan.vec && !skinnyVecFits(a))
       throw new Error(`${label}: skinny_vec needs B stored n×k, A m×k, k and B's batch stride multiples of 8 and A's of 4; run it with vec: false`);
     const params = new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, a.strideOut, 1, a.k);
-    // skinny_vec reads A again as vec4s (binding 4) and B as vec4 words (binding 6; 5 is the tiled
-    // kernel's); the bias is binding 7 (A as a placeholder without one: it is never read then).
-    const bindings: Dispatch['bindings'] = [
-      [a.a, 'read'],
-      [a.b, 'read'],
-      [a.out, 'write'],
-      [a.a, 'read'],
-      [a.b, 'read'],
-      [a.b, 'read'],
-      [a.bias ?? a.a, 'read'],
-    ];
+    // skinny_vec reads B as vec4 words (binding 6); the bias is binding 7 (A as a placeholder
+    // without one: it is never read then).
+    const bindings: Dispatch['bindings'] = [...operands, [a.b, 'read'], [a.bias ?? a.a, 'read']];
     ctx.dispatch({
       label: a.bias ? `${label} + bias` : label,
       shader: 'matmul',
@@ -319,15 +319,8 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
   const params = new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, a.strideOut, slices, kSlice, whole, tilesX);
   const tile = { TM: g.tm, WX: g.wx, WY: g.wy };
   const splitGroups = whole + (tiles - whole) * slices;
-  // A and B again as vectors (bindings 4, 5); tiled_split writes its partials to binding 6.
-  const bindings: Dispatch['bindings'] = [
-    [a.a, 'read'],
-    [a.b, 'read'],
-    [a.out, 'write'],
-    [a.a, 'read'],
-    [a.b, 'read'],
-  ];
-  if (partial) bindings.push([partial, 'write']);
+  // tiled_split writes its partials to binding 6.
+  const bindings: Dispatch['bindings'] = partial ? [...operands, [partial, 'write']] : operands;
   ctx.dispatch({
     label: partial ? `${label} (tiles ${whole}.. in ${slices} k-slices)` : label,
     shader: 'matmul',
