@@ -132,6 +132,9 @@ export const planName = (p: MatmulPlan): string =>
  */
 const WAVE_SLOTS = [108, 128, 132].flatMap((sms) => [1, 2, 3, 4].map((w) => sms * w));
 
+/** The variants split plans are timed with: the two tile sizes, staged and in the ring. */
+const SPLIT_VARIANTS = ['128x128k8t256', '128x128k8t256r', '64x128k8t256', '64x128k8t256r'] as const;
+
 /**
  * Plans splitting every tile of one matrix over k: 2, 4, 8 and 16 slices, and for the big tiles
  * also the counts that fill c = 1 … 4 waves of each guess S of the workgroups that run at once
@@ -144,9 +147,10 @@ function splitPlans(a: MatmulArgs): MatmulPlan[] {
     const plan: MatmulPlan = { kind: 'tiled', variant, vec: true, splits };
     plans.set(planName(plan), plan);
   };
-  for (const variant of ['128x128k8t256', '64x128k8t256'] as const) for (const splits of [2, 4, 8, 16]) add(variant, splits);
+  for (const variant of SPLIT_VARIANTS) for (const splits of [2, 4, 8, 16]) add(variant, splits);
   const { tiles } = outputTiles(a, '128x128k8t256');
-  for (const slots of WAVE_SLOTS) for (let waves = 1; waves <= 4; waves++) add('128x128k8t256', Math.floor((waves * slots) / tiles));
+  for (const variant of ['128x128k8t256', '128x128k8t256r'] as const)
+    for (const slots of WAVE_SLOTS) for (let waves = 1; waves <= 4; waves++) add(variant, Math.floor((waves * slots) / tiles));
   return [...plans.values()];
 }
 
@@ -157,7 +161,7 @@ function splitPlans(a: MatmulArgs): MatmulPlan[] {
  */
 function splitTailPlans(a: MatmulArgs): MatmulPlan[] {
   const plans = new Map<string, MatmulPlan>();
-  for (const variant of ['128x128k8t256', '64x128k8t256'] as const) {
+  for (const variant of SPLIT_VARIANTS) {
     const { tiles } = outputTiles(a, variant);
     for (const slots of WAVE_SLOTS) {
       const tail = tiles % slots;
@@ -345,7 +349,7 @@ export interface MatmulSuiteOptions {
 
 export type VariantChoice = 'chosen' | 'all';
 
-/** Timing every variant (~150 plans over the shapes) uses shorter batches, to fit one short GPU session. */
+/** Timing every variant (~300 plans over the shapes) uses shorter batches, to fit one short GPU session. */
 const ALL_VARIANTS_TIMING: TimingOptions = { ...DEFAULT_TIMING, minBatchSeconds: 0.03, repeats: 3 };
 
 export async function matmulSuite(backend: Backend, opts: MatmulSuiteOptions = { variants: 'chosen' }): Promise<SuiteOutput> {

@@ -74,7 +74,7 @@ fn load_b(base: u32, kk: u32, col: u32) -> f32 {
 // ── tiled: one workgroup of WX×WY threads computes a (TM·WY)×(8·WX) output tile ─────
 // Thread (tx, ty) owns TM rows × 8 columns: rows 4ty+r (and 4WY+4ty+r when TM = 8) ×
 // columns 4tx+c and 4WX+4tx+c, r, c < 4. K advances in tiles of BK, staged k-major in
-// workgroup memory and double-buffered: tile_a[kk][32·buf + q] holds opA at rows 4q..4q+3
+// workgroup memory, in two or three buffers (see below): tile_a[kk][32·buf + q] holds opA at rows 4q..4q+3
 // of the tile and depth k0+kk (tile_b likewise for columns), so one barrier per K-tile
 // suffices, and per kk a thread reads TM/4 quads of A and 2 of B for 2·TM vec4 fma. The kk
 // steps are written out, so their kk indices are constant and the quad indices invariant
@@ -85,8 +85,17 @@ fn load_b(base: u32, kk: u32, col: u32) -> f32 {
 // consecutive threads read consecutive quads; each thread owns at most two per operand.
 // Tiles inside the matrices skip the bounds checks, and with VEC_A / VEC_B read each quad
 // as one vector through a4 / b2 (the wrapper sets these only when every quad is aligned).
-// STAGED holds the next K-tile in registers during the multiply, so its load latency hides
-// behind it; otherwise it is stored right away (fewer live registers, more waiting).
+// How the next K-tile is loaded:
+//   early:  stored right away (fewer live registers, more waiting);
+//   staged: (STAGED) held in registers during the multiply and stored after it, so its load
+//           latency hides behind the multiply;
+//   ring:   (BUFS = 3) three buffers. Each K-tile first stores the tile loaded during the last
+//           multiply, then loads the one after it: a load has a whole multiply to arrive, and the
+//           stores are long done when the barrier comes. 1.5× the workgroup memory. On an H100,
+//           4096³ with n a pipeline constant: 37.7 → 41.1 TFLOP/s (tools/wgsl-probe, gen/2x2 →
+//           gen/2x3). Our reading, unseen (Vulkan shows no machine code): WGSL's barrier also
+//           orders workgroup memory, the CUDA twin's equivalent is a MEMBAR.CTA before BAR.SYNC,
+//           which waits for the stores just issued; in the ring they were issued a multiply earlier.
 
 override TM: u32 = 8u; // rows per thread: 4 or 8
 override WX: u32 = 16u; // threads along n: 8 or 16
@@ -100,8 +109,12 @@ override UNROLL: bool = true; // K-steps written out (hardware adapters: see src
 /// Quads of one buffer of a tile row: 128 elements, the widest tile side.
 const BUF_QUADS: u32 = 32u;
 
-var<workgroup> tile_a: array<array<vec4f, 2u * BUF_QUADS>, BK>;
-var<workgroup> tile_b: array<array<vec4f, 2u * BUF_QUADS>, BK>;
+/// Staging buffers: two, or three for the ring (the host defines 2 or 3: a workgroup array's
+/// inner size cannot be an override).
+const BUFS: u32 = 2u;
+
+var<workgroup> tile_a: array<array<vec4f, BUFS * BUF_QUADS>, BK>;
+var<workgroup> tile_b: array<array<vec4f, BUFS * BUF_QUADS>, BK>;
 
 /// Quads in one K-tile of each operand.
 fn quads_a() -> u32 { return TM * WY * BK / 4u; }
@@ -202,14 +215,15 @@ struct Share {
   b1: vec4f,
 }
 
-/// Loads this thread's share of the K-tile at depth k0 of matrix `batch` for the output tile at (row0, col0).
-fn fetch(lid: u32, row0: u32, col0: u32, batch: u32, k0: u32) -> Share {
+/// Loads this thread's share of the K-tile at depth k0 of matrix `batch` for the output tile at
+/// (row0, col0); `inner`: the caller knows the K-tile lies inside both matrices (no checks).
+fn fetch(lid: u32, row0: u32, col0: u32, batch: u32, k0: u32, inner: bool) -> Share {
   let threads = WX * WY;
   let base_a = batch * p.stride_a;
   let base_b = batch * p.stride_b;
-  let full_k = k0 + BK <= p.k;
-  let fast_a = full_k && row0 + TM * WY <= p.m;
-  let fast_b = full_k && col0 + 8u * WX <= p.n;
+  let full_k = inner || k0 + BK <= p.k;
+  let fast_a = inner || (full_k && row0 + TM * WY <= p.m);
+  let fast_b = inner || (full_k && col0 + 8u * WX <= p.n);
   var s = Share(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
   if (owns(lid, 0u, quads_a())) {
     let at = a_chunk(lid);
@@ -284,33 +298,131 @@ fn k_step(kk: u32, qa: u32, qb: u32) {
 fn multiply(lid: u32, row0: u32, col0: u32, batch: u32, k_begin: u32, k_end: u32) {
   let tx = lid % WX;
   let ty = lid / WX;
-  let tiles = (k_end - k_begin + BK - 1u) / BK;
+  var k0 = k_begin;
+  if (BUFS == 3u && row0 + TM * WY <= p.m && col0 + 8u * WX <= p.n && k_end - k_begin >= BK) {
+    // The ring, over the whole K-tiles of an output tile inside the matrices (unchecked loads):
+    // K-tile t is in buffer t % 3. Each K-tile stores tile t + 1 (loaded during the last multiply)
+    // into the next buffer, which last held tile t − 2, read before the barrier that ended tile
+    // t − 1, then loads tile t + 2. The rest (edge tiles, a K tail) runs the loop below.
+    // On an H100 at 4096³ (tools/wgsl-probe): 46.4 TFLOP/s, against 37.2 staged; with the loads'
+    // bounds checks in the loop 29.5 (130 registers a thread: one workgroup an SM, not two).
+    // Three K-tiles an iteration, so that their buffers are constants (with t % 3 computed: 38.8
+    // against 42.6, gen/2x3+uniform, gen/2x3u3+uniform), each with its K-steps written out in
+    // place, as measured (the whole K-tile as a function called per K-tile ran at 23.8: the
+    // driver did not inline it).
+    let tiles = (k_end - k_begin) / BK;
+    var share = fetch(lid, row0, col0, batch, k_begin, true);
+    stash(lid, 0u, share);
+    if (tiles > 1u) { share = fetch(lid, row0, col0, batch, k_begin + BK, true); }
+    workgroupBarrier();
+    var t = 0u;
+    for (; t + 3u <= tiles; t += 3u) {
+      stash(lid, 1u, share);
+      share = fetch(lid, row0, col0, batch, k_begin + (t + 2u) * BK, true);
+      {
+        let qa = ty;
+        let qb = tx;
+        if (UNROLL && B_DTYPE == 0u) {
+          k_step(0u, qa, qb); k_step(1u, qa, qb); k_step(2u, qa, qb); k_step(3u, qa, qb);
+          k_step(4u, qa, qb); k_step(5u, qa, qb); k_step(6u, qa, qb); k_step(7u, qa, qb);
+          if (BK == 16u) {
+            k_step(8u, qa, qb); k_step(9u, qa, qb); k_step(10u, qa, qb); k_step(11u, qa, qb);
+            k_step(12u, qa, qb); k_step(13u, qa, qb); k_step(14u, qa, qb); k_step(15u, qa, qb);
+          }
+        } else {
+          for (var kk = 0u; kk < BK; kk++) { k_step(kk, qa, qb); }
+        }
+      }
+      workgroupBarrier();
+      stash(lid, 2u, share);
+      if (t + 3u < tiles) { share = fetch(lid, row0, col0, batch, k_begin + (t + 3u) * BK, true); }
+      {
+        let qa = BUF_QUADS + ty;
+        let qb = BUF_QUADS + tx;
+        if (UNROLL && B_DTYPE == 0u) {
+          k_step(0u, qa, qb); k_step(1u, qa, qb); k_step(2u, qa, qb); k_step(3u, qa, qb);
+          k_step(4u, qa, qb); k_step(5u, qa, qb); k_step(6u, qa, qb); k_step(7u, qa, qb);
+          if (BK == 16u) {
+            k_step(8u, qa, qb); k_step(9u, qa, qb); k_step(10u, qa, qb); k_step(11u, qa, qb);
+            k_step(12u, qa, qb); k_step(13u, qa, qb); k_step(14u, qa, qb); k_step(15u, qa, qb);
+          }
+        } else {
+          for (var kk = 0u; kk < BK; kk++) { k_step(kk, qa, qb); }
+        }
+      }
+      workgroupBarrier();
+      if (t + 3u < tiles) { stash(lid, 0u, share); }
+      if (t + 4u < tiles) { share = fetch(lid, row0, col0, batch, k_begin + (t + 4u) * BK, true); }
+      {
+        let qa = 2u * BUF_QUADS + ty;
+        let qb = 2u * BUF_QUADS + tx;
+        if (UNROLL && B_DTYPE == 0u) {
+          k_step(0u, qa, qb); k_step(1u, qa, qb); k_step(2u, qa, qb); k_step(3u, qa, qb);
+          k_step(4u, qa, qb); k_step(5u, qa, qb); k_step(6u, qa, qb); k_step(7u, qa, qb);
+          if (BK == 16u) {
+            k_step(8u, qa, qb); k_step(9u, qa, qb); k_step(10u, qa, qb); k_step(11u, qa, qb);
+            k_step(12u, qa, qb); k_step(13u, qa, qb); k_step(14u, qa, qb); k_step(15u, qa, qb);
+          }
+        } else {
+          for (var kk = 0u; kk < BK; kk++) { k_step(kk, qa, qb); }
+        }
+      }
+      workgroupBarrier();
+    }
+    for (; t < tiles; t++) {
+      let cur = t % 3u;
+      if (t + 1u < tiles) { stash(lid, (cur + 1u) % 3u, share); }
+      if (t + 2u < tiles) { share = fetch(lid, row0, col0, batch, k_begin + (t + 2u) * BK, true); }
+      {
+        let qa = BUF_QUADS * cur + ty;
+        let qb = BUF_QUADS * cur + tx;
+        if (UNROLL && B_DTYPE == 0u) {
+          k_step(0u, qa, qb); k_step(1u, qa, qb); k_step(2u, qa, qb); k_step(3u, qa, qb);
+          k_step(4u, qa, qb); k_step(5u, qa, qb); k_step(6u, qa, qb); k_step(7u, qa, qb);
+          if (BK == 16u) {
+            k_step(8u, qa, qb); k_step(9u, qa, qb); k_step(10u, qa, qb); k_step(11u, qa, qb);
+            k_step(12u, qa, qb); k_step(13u, qa, qb); k_step(14u, qa, qb); k_step(15u, qa, qb);
+          }
+        } else {
+          for (var kk = 0u; kk < BK; kk++) { k_step(kk, qa, qb); }
+        }
+      }
+      workgroupBarrier();
+    }
+    k0 = k_begin + tiles * BK;
+    if (k0 == k_end) { return; }
+  }
 
-  var share = fetch(lid, row0, col0, batch, k_begin);
+  // Two buffers: the staged and early loads, and the ring's edge tiles and K tails, loaded early:
+  // staged there, the kernel took 146 registers a thread instead of 127, one workgroup an SM
+  // instead of two, and the ring's 4096³ product ran at 41.0 TFLOP/s instead of 46.4 (H100).
+  let tiles = (k_end - k0 + BK - 1u) / BK;
+  var share = fetch(lid, row0, col0, batch, k0, false);
   stash(lid, 0u, share);
   workgroupBarrier();
-
   for (var t = 0u; t < tiles; t++) {
     let cur = t & 1u;
     let has_next = t + 1u < tiles;
     if (has_next) {
-      share = fetch(lid, row0, col0, batch, k_begin + (t + 1u) * BK);
+      share = fetch(lid, row0, col0, batch, k0 + (t + 1u) * BK, false);
       if (!STAGED) { stash(lid, cur ^ 1u, share); }
     }
-    let qa = BUF_QUADS * cur + ty;
-    let qb = BUF_QUADS * cur + tx;
-    if (UNROLL && B_DTYPE == 0u) {
+    {
+      let qa = BUF_QUADS * cur + ty;
+      let qb = BUF_QUADS * cur + tx;
       // Written out rather than looped: NVIDIA's Vulkan compiler leaves a kk loop rolled, which
       // cost 13% at 4096³ on an H100 (tools/wgsl-probe: 32.1 vs 36.8 TFLOP/s). With packed B
       // the rolled loop was faster (29.6 vs 22.3 TFLOP/s on the 0.5B up projection).
-      k_step(0u, qa, qb); k_step(1u, qa, qb); k_step(2u, qa, qb); k_step(3u, qa, qb);
-      k_step(4u, qa, qb); k_step(5u, qa, qb); k_step(6u, qa, qb); k_step(7u, qa, qb);
-      if (BK == 16u) {
-        k_step(8u, qa, qb); k_step(9u, qa, qb); k_step(10u, qa, qb); k_step(11u, qa, qb);
-        k_step(12u, qa, qb); k_step(13u, qa, qb); k_step(14u, qa, qb); k_step(15u, qa, qb);
+      if (UNROLL && B_DTYPE == 0u) {
+        k_step(0u, qa, qb); k_step(1u, qa, qb); k_step(2u, qa, qb); k_step(3u, qa, qb);
+        k_step(4u, qa, qb); k_step(5u, qa, qb); k_step(6u, qa, qb); k_step(7u, qa, qb);
+        if (BK == 16u) {
+          k_step(8u, qa, qb); k_step(9u, qa, qb); k_step(10u, qa, qb); k_step(11u, qa, qb);
+          k_step(12u, qa, qb); k_step(13u, qa, qb); k_step(14u, qa, qb); k_step(15u, qa, qb);
+        }
+      } else {
+        for (var kk = 0u; kk < BK; kk++) { k_step(kk, qa, qb); }
       }
-    } else {
-      for (var kk = 0u; kk < BK; kk++) { k_step(kk, qa, qb); }
     }
     if (has_next && STAGED) { stash(lid, cur ^ 1u, share); }
     workgroupBarrier();

@@ -13,6 +13,9 @@ import {
   tuningFor,
   useMatmulTuning,
   TILED_VARIANTS,
+  adapterPlan,
+  fitting,
+  stagedTwin,
   type MatmulPlan,
   type MatmulTuning,
   type TiledVariant,
@@ -185,7 +188,8 @@ describe.each(backends)('matmul on $name', ({ backend }) => {
 // Every kernel variant, whatever shape planMatmul would pick it for.
 const gpu = backends.find((b) => b.name === 'webgpu')?.backend as WebGpuBackend | undefined;
 describe.runIf(gpu)('webgpu matmul plans', () => {
-  const variants = Object.keys(TILED_VARIANTS) as TiledVariant[];
+  // The ones this device runs (lavapipe: not the 48 KiB of 128x128k16t256r's ring).
+  const variants = (Object.keys(TILED_VARIANTS) as TiledVariant[]).filter((v) => gpu && fitting(v, gpu.ctx.device.limits) === v);
   const tiled: MatmulPlan[] = variants.map((variant) => ({ kind: 'tiled', variant, vec: true }));
   const skinny: MatmulPlan[] = [
     { kind: 'skinny', nc: 4 },
@@ -326,6 +330,9 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
     { plan: tiledPlan('64x128k8t256'), m: 132, k: 52, transA: false, transB: true },
     { plan: tiledPlan('128x128k16t256'), m: 132, k: 52, transA: true, transB: false },
     { plan: { ...tiledPlan('128x128k8t256'), splits: 3, whole: 2 }, m: 260, k: 100, transA: false, transB: true },
+    // The ring: 7 K-tiles (two rounds of three and one more), and split with slices of 6 and 1 K-tiles.
+    { plan: tiledPlan('128x128k8t256r'), m: 132, k: 52, transA: false, transB: true },
+    { plan: { ...tiledPlan('128x128k8t256r'), splits: 3, whole: 2 }, m: 260, k: 100, transA: true, transB: false },
   ].map((c) => ({ ...c, name: c.plan.kind === 'tiled' && c.plan.splits ? `${name(c.plan)} (tiles ${c.plan.whole}.. in ${c.plan.splits} k-slices)` : name(c.plan) }));
   it.each(writtenOut)('$name with its K-steps written out: $m×136×$k transA=$transA transB=$transB', async ({ plan, m, k, transA, transB }) => {
     const c = { m, n: 136, k, transA, transB, batch: 1 };
@@ -339,6 +346,27 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
       await check(gpu!, c, run(plan));
     } finally {
       setProductLoops('adapter');
+      gpu!.free(a);
+      gpu!.free(b);
+    }
+  });
+
+  // The ring runs its K-tiles three at a time, then the rest one at a time: every count of K-tiles
+  // from 1 to 8 (k 8·t − 3, the last tile part-full), against the reference and bit for bit
+  // against the staged kernel of the same tile.
+  const ringCases = variants
+    .filter((v) => TILED_VARIANTS[v].load === 'ring')
+    .flatMap((variant) => [1, 2, 3, 4, 5, 7, 8].map((tilesK) => ({ variant, k: TILED_VARIANTS[variant].bk * tilesK - 3, tilesK })));
+  it.each(ringCases)('$variant: $tilesK K-tiles (k $k)', async ({ variant, k }) => {
+    const c = { m: 70, n: 131, k, transA: false, transB: false };
+    const a = upload(gpu!, randomF32(c.m * c.k, 31));
+    const b = upload(gpu!, randomF32(c.k * c.n, 32));
+    try {
+      const ring = await product(tiledPlan(variant), a, b, c);
+      const staged = await product(tiledPlan(variant.slice(0, -1) as TiledVariant), a, b, c);
+      expect(Buffer.from(ring.buffer).equals(Buffer.from(staged.buffer))).toBe(true);
+      await check(gpu!, { ...c, batch: 1 }, run(tiledPlan(variant)));
+    } finally {
       gpu!.free(a);
       gpu!.free(b);
     }
@@ -452,6 +480,16 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
     const wide = { m: 4096, n: 4096, k: 4096, batch: 1, transA: false, transB: false, bDtype: 'f32' as const, gflops: 1 };
     const tuning = { adapter: 'test', date: '', source: 'test', shapes: [{ ...wide, variant: '128x128k8t512' as const, vec: true }] };
     expect(planMatmul({ ...args, b: a, m: 4096, n: 4, k: 4 }, small, tuning)).toEqual({ kind: 'tiled', variant: DEFAULT_TILED, vec: true });
+    // A ring variant whose third buffer does not fit runs as its staged twin, split as measured.
+    const ring = (variant: TiledVariant) => ({ adapter: 'test', date: '', source: 'test', shapes: [{ ...wide, variant, vec: true, splits: 2 }] });
+    expect(planMatmul({ ...args, b: a, ...wide }, small, ring('128x128k8t256r'))).toEqual({ kind: 'tiled', variant: '128x128k8t256', vec: true, splits: 2 });
+    expect(planMatmul({ ...args, b: a, ...wide }, { ...small, maxComputeWorkgroupStorageSize: 32768 }, ring('128x128k8t256r'))).toEqual({ kind: 'tiled', variant: '128x128k8t256r', vec: true, splits: 2 });
+    expect(planMatmul({ ...args, b: a, ...wide }, { ...small, maxComputeWorkgroupStorageSize: 32768 }, ring('128x128k16t256r'))).toEqual({ kind: 'tiled', variant: '128x128k16t256', vec: true, splits: 2 });
+    expect(fitting('128x128k16t256r', small)).toBeNull(); // its staged twin needs 32 KiB as well
+    if (gpu!.ctx.device.limits.maxComputeWorkgroupStorageSize < 49152)
+      expect(() => matmulWithPlan(gpu!.ctx, { ...args, b: a }, { kind: 'tiled', variant: '128x128k16t256r', vec: true })).toThrow(
+        /tiled variant 128x128k16t256r needs 49152 bytes of workgroup memory, the device allows \d+; use planMatmul's choice/,
+      );
     for (const s of [a, b, out]) gpu!.free(s);
   });
 });
@@ -494,6 +532,18 @@ describe('matmul planning', () => {
     expect(plan(2048, 4608, 8192)).toEqual({ kind: 'tiled', variant: '128x128k8t256', vec: true, splits: 3 }); // near it, long k: every tile split
     // 65536 × 16384 is 65536 tiles: 3 slices of partial sums would take 12 GiB, more than one binding holds.
     expect(plan(65536, 16384, 8192)).toEqual({ kind: 'tiled', variant: '128x128k8t256', vec: true });
+  });
+
+  it('runs ring variants as their staged twins on software adapters, other plans as planned', () => {
+    for (const v of Object.keys(TILED_VARIANTS) as TiledVariant[]) {
+      const twin = stagedTwin(v);
+      if (TILED_VARIANTS[v].load === 'ring') expect({ ...TILED_VARIANTS[twin], load: 'ring' }).toEqual(TILED_VARIANTS[v]); // the same tile
+      else expect(twin).toBe(v);
+    }
+    const ring: MatmulPlan = { kind: 'tiled', variant: '128x128k8t256r', vec: true, splits: 3, whole: 4 };
+    expect(adapterPlan(ring, true)).toEqual({ ...ring, variant: '128x128k8t256' });
+    expect(adapterPlan(ring, false)).toEqual(ring);
+    expect(adapterPlan({ kind: 'skinny', nc: 8 }, true)).toEqual({ kind: 'skinny', nc: 8 });
   });
 
   it('the committed table names only existing variants', () => {

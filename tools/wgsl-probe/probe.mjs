@@ -22,6 +22,7 @@ const FMAS = Array.from({ length: 4 }, (_, r) => {
 // (tx, ty) for its outputs, (ar, ak) and (bk, bq) for the A and B quads it loads.
 const BINDINGS = `override N: u32 = 4096u;
 override UNIFORM_DIMS: bool = false;
+override UNIFORM_LOOP: bool = false;
 @group(0) @binding(0) var<uniform> dims: vec4u;
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;
@@ -154,12 +155,111 @@ ${THREAD}
 }`;
 }
 
+
+/**
+ * The mirror generalised: `h` column quads per thread (2: the mirror's 8×8 outputs on a 128×128
+ * tile; 4: 8×16 outputs on a 128×256 tile, twice the fmas per workgroup-memory read and per
+ * barrier) and `bufs` staging buffers. With 2, the next K-tile waits in registers during the
+ * multiply and is stored after it (the mirror). With 3, the tile loaded during the last multiply is
+ * stored first, then the one after it is loaded: each load has a whole multiply to arrive, and its
+ * load is still in flight at the barrier (which tells whether the barrier waits for it).
+ */
+function mirrorGen({ h = 2, bufs = 2, unroll3 = false } = {}) {
+  const cols = 64 * h; // tile columns
+  const bq = (cols / 4); // B quads per buffer
+  const accs = [];
+  for (let r = 0; r < 8; r++) for (let c = 0; c < h; c++) accs.push(`acc${r}${c}`);
+  const fmas = [];
+  for (let r = 0; r < 8; r++) for (let c = 0; c < h; c++) fmas.push(`acc${r}${c} = fma(vec4f(${r < 4 ? 'a0' : 'a1'}.${'xyzw'[r % 4]}), b${c}, acc${r}${c});`);
+  const bLoads = cols / 4 * 8 / 256; // B quads per thread per K-tile
+  const stores = [];
+  for (let r = 0; r < 8; r++) {
+    const row = r < 4 ? `4u * ty + ${r}u` : `64u + 4u * ty + ${r - 4}u`;
+    for (let c = 0; c < h; c++) stores.push(`c[((row0 + ${row}) * n + col0) / 4u + ${16 * c}u + tx] = acc${r}${c};`);
+  }
+  const loadB = (k0, j) => `b[((${k0} + bk + ${(8 / bLoads) * j}u) * n + col0) / 4u + bq]`;
+  const fetch = (k0) => `sa = a[((row0 + ar) * n + ${k0} + ak) / 4u]; ${Array.from({ length: bLoads }, (_, j) => `sb${j} = ${loadB(k0, j)};`).join(' ')}`;
+  const stash = (buf) => `stash(${buf}, ar, ak, bk, bq, sa, ${Array.from({ length: bLoads }, (_, j) => `sb${j}`).join(', ')});`;
+  const product = `let qa = 32u * cur + ty;
+    let qb = ${bq}u * cur + tx;
+    ${unrolled(`
+      let a0 = ta[kk][qa];
+      let a1 = ta[kk][qa + 16u];
+      ${Array.from({ length: h }, (_, c) => `let b${c} = tb[kk][qb + ${16 * c}u];`).join(' ')}
+      ${fmas.join('\n      ')}
+    `)}`;
+  // One K-tile t of the ring with buffer `cur` and the next buffer `nxt` (constants when unrolled by 3).
+  const ringTile = (t, cur, nxt) => `let t = ${t}; let cur = ${cur};
+    if (t + 1u < tiles) { ${stash(nxt)} }
+    if (t + 2u < tiles) { let k0 = (t + 2u) * 8u; ${fetch('k0')} }
+    ${product}
+    workgroupBarrier();`;
+  return /* wgsl */ `
+${BINDINGS}
+var<workgroup> ta: array<array<vec4f, ${32 * bufs}>, 8>;
+var<workgroup> tb: array<array<vec4f, ${bq * bufs}>, 8>;
+
+fn stash(buf: u32, ar: u32, ak: u32, bk: u32, bq: u32, sa: vec4f, ${Array.from({ length: bLoads }, (_, j) => `sb${j}: vec4f`).join(', ')}) {
+  let q = 32u * buf + ar / 4u;
+  ta[ak][q][ar % 4u] = sa.x;
+  ta[ak + 1u][q][ar % 4u] = sa.y;
+  ta[ak + 2u][q][ar % 4u] = sa.z;
+  ta[ak + 3u][q][ar % 4u] = sa.w;
+  ${Array.from({ length: bLoads }, (_, j) => `tb[bk + ${(8 / bLoads) * j}u][${bq}u * buf + bq] = sb${j};`).join('\n  ')}
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
+  let n = select(N, dims.x, UNIFORM_DIMS);
+  let depth = select(n, dims.x, UNIFORM_LOOP); // the K-loop's trip count alone from the uniform
+  let tx = lid % 16u;
+  let ty = lid / 16u;
+  let row0 = wid.y * 128u;
+  let col0 = wid.x * ${cols}u;
+  let ar = lid / 2u;
+  let ak = 4u * (lid % 2u);
+  let bk = lid / ${bq}u;
+  let bq = lid % ${bq}u;
+  var sa: vec4f; ${Array.from({ length: bLoads }, (_, j) => `var sb${j}: vec4f;`).join(' ')}
+  ${fetch('0u')}
+  ${stash('0u')}
+  let tiles = depth / 8u;
+  ${bufs === 3 ? `if (tiles > 1u) { ${fetch('8u')} }` : ''}
+  workgroupBarrier();
+  ${accs.map((v) => `var ${v} = vec4f(0.0);`).join(' ')}
+  ${unroll3 ? `var t0 = 0u;
+  for (; t0 + 3u <= tiles; t0 += 3u) {
+    ${[0, 1, 2].map((i) => `{ ${ringTile(`t0 + ${i}u`, `${i}u`, `${(i + 1) % 3}u`)} }`).join('\n    ')}
+  }
+  for (var t = t0; t < tiles; t++) { ${ringTile('t', 't % 3u', '(t + 1u) % 3u')} }` : `for (var t = 0u; t < tiles; t++) {
+    let cur = t % ${bufs}u;
+    ${bufs === 3
+      ? `if (t + 1u < tiles) { ${stash('(t + 1u) % 3u')} }
+    if (t + 2u < tiles) { let k0 = (t + 2u) * 8u; ${fetch('k0')} }`
+      : `let has_next = t + 1u < tiles;
+    if (has_next) { let k0 = (t + 1u) * 8u; ${fetch('k0')} }`}
+    ${product}
+    ${bufs === 3 ? '' : `if (has_next) { ${stash('cur ^ 1u')} }`}
+    workgroupBarrier();
+  }`}
+  ${stores.join('\n  ')}
+}`;
+}
+
 /** A loop body over kk written out for kk = 0 … depth−1, each copy in its own block with kk a literal. */
 function unrolled(body, depth = 8) {
   return Array.from({ length: depth }, (_, i) => `{ let kk = ${i}u; ${body} }`).join('\n');
 }
 
+/** The production kernel reading f32 B quads as one vec4 load (binding 8) instead of two vec2 loads. */
+function withB4(code) {
+  const from = 'if (B_DTYPE == 0u) { return bitcast<vec4f>(vec4u(b2[e / 2u], b2[e / 2u + 1u])); }';
+  if (!code.includes(from)) throw new Error('withB4: b_vec changed');
+  return code.replace(from, 'if (B_DTYPE == 0u) { return bq4[e / 4u]; }') + '\n@group(0) @binding(8) var<storage, read> bq4: array<vec4f>;\n';
+}
+
 const prodSource = readFileSync(new URL('../../shaders/matmul.wgsl', import.meta.url), 'utf8');
+const ringSource = prodSource.replace('const BUFS: u32 = 2u;', 'const BUFS: u32 = 3u;');
 
 
 const VARIANTS = {
@@ -172,6 +272,19 @@ const VARIANTS = {
   'mirror16/early': { kind: 'simple', code: mirror16({ staged: 0 }) },
   'mirror16/half': { kind: 'simple', code: mirror16({ staged: 1 }) },
   'mirror16/staged': { kind: 'simple', code: mirror16({ staged: 2 }) },
+  'prod-ring': { kind: 'prod', code: ringSource, constants: { STAGED: 0 } }, // as the host runs a ring variant
+  'prod-ring-staged': { kind: 'prod', code: ringSource },
+  'prod-ring-b4': { kind: 'prod', b4: true, code: withB4(prodSource.replace('const BUFS: u32 = 2u;', 'const BUFS: u32 = 3u;')) },
+  'prod-b4': { kind: 'prod', b4: true, code: withB4(prodSource) },
+  'gen/2x2': { kind: 'simple', code: mirrorGen() },
+  'gen/2x3+uniform': { kind: 'simple', code: mirrorGen({ bufs: 3 }), constants: { UNIFORM_DIMS: 1 } },
+  'gen/2x3+uniform-loop': { kind: 'simple', code: mirrorGen({ bufs: 3 }), constants: { UNIFORM_LOOP: 1 } },
+  'gen/2x3u3': { kind: 'simple', code: mirrorGen({ bufs: 3, unroll3: true }) },
+  'gen/2x3u3+uniform-loop': { kind: 'simple', code: mirrorGen({ bufs: 3, unroll3: true }), constants: { UNIFORM_LOOP: 1 } },
+  'gen/2x3u3+uniform': { kind: 'simple', code: mirrorGen({ bufs: 3, unroll3: true }), constants: { UNIFORM_DIMS: 1 } },
+  'gen/2x3': { kind: 'simple', code: mirrorGen({ bufs: 3 }) },
+  'gen/4x2': { kind: 'simple', code: mirrorGen({ h: 4 }), cols: 256 },
+  'gen/4x3': { kind: 'simple', code: mirrorGen({ h: 4, bufs: 3 }), cols: 256 },
 };
 
 let gpu;
@@ -231,7 +344,7 @@ async function main() {
         : { module, entryPoint: 'main', constants: { N: n, ...v.constants } },
     });
     const entries = v.kind === 'prod'
-      ? [[0, uni], [1, A], [2, B], [3, C], [4, A], [5, B]]
+      ? [[0, uni], [1, A], [2, B], [3, C], [4, A], [5, B], ...(v.b4 ? [[8, B]] : [])]
       : [[0, uni], [1, A], [2, B], [3, C]];
     const bind = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: entries.map(([binding, buffer]) => ({ binding, resource: { buffer } })) });
     const runs = 20;
@@ -242,7 +355,7 @@ async function main() {
       const pass = enc.beginComputePass({ timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bind);
-      for (let i = 0; i < runs; i++) pass.dispatchWorkgroups(n / 128, n / 128);
+      for (let i = 0; i < runs; i++) pass.dispatchWorkgroups(n / (v.cols ?? 128), n / 128);
       pass.end();
       enc.resolveQuerySet(qs, 0, 2, qbuf, 0);
       enc.copyBufferToBuffer(qbuf, 0, qread, 0, 16);

@@ -7,40 +7,53 @@
 import type { MatmulArgs, WeightDType } from '../../kernels.js';
 import { checkMatmul } from '../../args/matmul.js';
 import type { Dispatch, GpuContext } from '../context.js';
+import { isSoftwareAdapter } from '../device.js';
 import { Params } from '../params.js';
 import { unrolled } from '../product-loops.js';
 import { MATMUL_TUNING } from './matmul-tuning.js';
 
 /**
+ * How the tiled kernel loads the next K-tile (the shader's STAGED and BUFS): stored at once
+ * (`early`), held in registers during the multiply and stored after it (`staged`), or in a ring
+ * of three buffers, stored at the start of the next multiply (`ring`: output tiles inside the
+ * matrices; the edge tiles and a K tail load early; see shaders/matmul.wgsl).
+ */
+export type TiledLoad = 'early' | 'staged' | 'ring';
+
+/**
  * One variant of the tiled kernel: wx × wy threads, each computing tm rows × 8 columns,
- * so a workgroup computes (tm·wy)×(8·wx) outputs; K advances in tiles of bk. `staged`
- * holds the next K-tile in registers during the multiply (else it is stored at once).
- * Workgroup memory: 2 operands × bk × 64 quads × 16 bytes = 2 KiB per unit of bk.
+ * so a workgroup computes (tm·wy)×(8·wx) outputs; K advances in tiles of bk, loaded as `load` says.
+ * Workgroup memory: 2 operands × bk × 32 quads × 16 bytes = 1 KiB per unit of bk and buffer
+ * (two buffers, or three for the ring).
  */
 export interface TiledGeometry {
   tm: 4 | 8;
   wx: 8 | 16;
   wy: 8 | 16 | 32;
   bk: 8 | 16;
-  staged: boolean;
+  load: TiledLoad;
 }
 
 /**
- * The tiled variants, named rows×cols, K-tile depth, threads ("e": stored early, not
- * staged). Each bets on a different limit of a GPU's SMs: workgroup memory per SM
+ * The tiled variants, named rows×cols, K-tile depth, threads, and the load when not staged
+ * ("e": early, "r": ring). Each bets on a different limit of a GPU's SMs: workgroup memory per SM
  * (k8: 16 KiB instead of 32), registers per thread (4×8 outputs per thread instead of
- * 8×8), load latency (staged or not), or too few workgroups for the SMs (smaller tiles).
+ * 8×8), load latency (the load), or too few workgroups for the SMs (smaller tiles).
  */
 export const TILED_VARIANTS = {
-  '128x128k16t256': { tm: 8, wx: 16, wy: 16, bk: 16, staged: true }, // the first kernel's geometry
-  '128x128k8t256': { tm: 8, wx: 16, wy: 16, bk: 8, staged: true },
-  '128x128k8t256e': { tm: 8, wx: 16, wy: 16, bk: 8, staged: false },
-  '128x128k8t512': { tm: 4, wx: 16, wy: 32, bk: 8, staged: true },
-  '128x128k8t512e': { tm: 4, wx: 16, wy: 32, bk: 8, staged: false },
-  '128x64k8t128': { tm: 8, wx: 8, wy: 16, bk: 8, staged: true },
-  '64x128k8t128': { tm: 8, wx: 16, wy: 8, bk: 8, staged: true },
-  '64x128k8t256': { tm: 4, wx: 16, wy: 16, bk: 8, staged: true },
-  '64x64k8t64': { tm: 8, wx: 8, wy: 8, bk: 8, staged: true },
+  '128x128k16t256': { tm: 8, wx: 16, wy: 16, bk: 16, load: 'staged' }, // the first kernel's geometry
+  '128x128k16t256r': { tm: 8, wx: 16, wy: 16, bk: 16, load: 'ring' },
+  '128x128k8t256': { tm: 8, wx: 16, wy: 16, bk: 8, load: 'staged' },
+  '128x128k8t256e': { tm: 8, wx: 16, wy: 16, bk: 8, load: 'early' },
+  '128x128k8t256r': { tm: 8, wx: 16, wy: 16, bk: 8, load: 'ring' },
+  '128x128k8t512': { tm: 4, wx: 16, wy: 32, bk: 8, load: 'staged' },
+  '128x128k8t512e': { tm: 4, wx: 16, wy: 32, bk: 8, load: 'early' },
+  '128x128k8t512r': { tm: 4, wx: 16, wy: 32, bk: 8, load: 'ring' },
+  '128x64k8t128': { tm: 8, wx: 8, wy: 16, bk: 8, load: 'staged' },
+  '64x128k8t128': { tm: 8, wx: 16, wy: 8, bk: 8, load: 'staged' },
+  '64x128k8t256': { tm: 4, wx: 16, wy: 16, bk: 8, load: 'staged' },
+  '64x128k8t256r': { tm: 4, wx: 16, wy: 16, bk: 8, load: 'ring' },
+  '64x64k8t64': { tm: 8, wx: 8, wy: 8, bk: 8, load: 'staged' },
 } as const satisfies Record<string, TiledGeometry>;
 
 export type TiledVariant = keyof typeof TILED_VARIANTS;
@@ -172,7 +185,7 @@ const FULL_GPU = 256;
 const B_DTYPE: Record<WeightDType, number> = { f32: 0, bf16: 1, f16: 2 };
 
 const tiledThreads = (g: TiledGeometry): number => g.wx * g.wy;
-const tiledSharedBytes = (g: TiledGeometry): number => 2 * g.bk * 64 * 16;
+const tiledSharedBytes = (g: TiledGeometry): number => (g.load === 'ring' ? 3 : 2) * g.bk * 2 * 32 * 16;
 
 /** Why a variant cannot run on a device with these limits, or null. */
 function unfit(g: TiledGeometry, limits: TiledLimits): string | null {
@@ -252,19 +265,48 @@ export function planMatmul(a: MatmulArgs, limits: TiledLimits, tuning: MatmulTun
     return { kind: 'skinny', nc: groups(4, 8) >= FULL_GPU ? 8 : 4 };
   }
   const tuned = nearestTuned(a, tuning.shapes);
-  if (tuned && !unfit(TILED_VARIANTS[tuned.variant], limits)) {
+  const variant = tuned && fitting(tuned.variant, limits);
+  if (tuned && variant) {
     const measured = tuned.m === a.m && tuned.n === a.n && tuned.k === a.k && tuned.batch === a.batch && tuned.transA === a.transA && tuned.transB === a.transB;
     const whole = measured ? (tuned.whole ?? 0) : 0;
     // A split whose partial sums would not fit one binding runs unsplit (a far bigger product than the one measured).
     const split =
-      tuned.splits !== undefined && tuned.splits > 1 && a.batch === 1 && (measured || a.k >= SPLIT_MIN_K) && splitOf(a, tuned.variant, tuned.splits, whole).partialBytes <= limits.maxStorageBufferBindingSize;
-    return { kind: 'tiled', variant: tuned.variant, vec: tuned.vec, ...(split ? { splits: tuned.splits, ...(whole ? { whole } : {}) } : {}) };
+      tuned.splits !== undefined && tuned.splits > 1 && a.batch === 1 && (measured || a.k >= SPLIT_MIN_K) && splitOf(a, variant, tuned.splits, whole).partialBytes <= limits.maxStorageBufferBindingSize;
+    return { kind: 'tiled', variant, vec: tuned.vec, ...(split ? { splits: tuned.splits, ...(whole ? { whole } : {}) } : {}) };
   }
   return { kind: 'tiled', variant: DEFAULT_TILED, vec: true };
 }
 
+/** The staged variant of a ring variant's tile (its name without the "r"); any other variant itself. */
+export function stagedTwin(variant: TiledVariant): TiledVariant {
+  if (TILED_VARIANTS[variant].load !== 'ring') return variant;
+  const twin = variant.slice(0, -1);
+  if (!Object.hasOwn(TILED_VARIANTS, twin)) throw new Error(`tiled variant ${variant} has no staged twin ${twin}`);
+  return twin as TiledVariant;
+}
+
+/**
+ * `variant` if the device can run it; else, for a ring variant whose third buffer is what does
+ * not fit, its staged twin; else null.
+ */
+export function fitting(variant: TiledVariant, limits: TiledLimits): TiledVariant | null {
+  if (!unfit(TILED_VARIANTS[variant], limits)) return variant;
+  const twin = stagedTwin(variant);
+  return twin === variant || unfit(TILED_VARIANTS[twin], limits) ? null : twin;
+}
+
+/**
+ * The plan `matmul` runs: on a software adapter (lavapipe, SwiftShader) a ring variant runs as its
+ * staged twin, the same sums. There LLVM compiles each pipeline, and the ring's larger kernel took
+ * seconds a pipeline: the test suite ran several times longer, and the ring was tuned for GPUs.
+ */
+export function adapterPlan(plan: MatmulPlan, software: boolean): MatmulPlan {
+  return plan.kind === 'tiled' && software ? { ...plan, variant: stagedTwin(plan.variant) } : plan;
+}
+
 export function matmul(ctx: GpuContext, a: MatmulArgs): void {
-  matmulWithPlan(ctx, a, planMatmul(a, ctx.device.limits, tuningFor(ctx.adapter)));
+  const plan = planMatmul(a, ctx.device.limits, tuningFor(ctx.adapter));
+  matmulWithPlan(ctx, a, adapterPlan(plan, isSoftwareAdapter(ctx.device.adapterInfo)));
 }
 
 /** Runs a product with the given plan (benchmarks and tests compare plans; code calls `matmul`). */
@@ -329,11 +371,12 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
       ...layout,
       ...tile,
       BK: g.bk,
-      STAGED: g.staged ? 1 : 0,
+      STAGED: g.load === 'staged' ? 1 : 0, // the ring's edge tiles load early (see the shader)
       VEC_A: plan.vec && vec.a ? 1 : 0,
       VEC_B: plan.vec && vec.b ? 1 : 0,
       UNROLL: unrolled(ctx) ? 1 : 0,
     },
+    ...(g.load === 'ring' ? { defines: { BUFS: 3 } } : {}), // else the shader's 2 (one module for the rest)
     bindings,
     params,
     workgroups: partial ? ctx.grid(splitGroups, 1) : [tilesX, Math.ceil(a.m / rows), a.batch],
