@@ -74,8 +74,8 @@ fn load_b(base: u32, kk: u32, col: u32) -> f32 {
 // ── tiled: one workgroup of WX×WY threads computes a (TM·WY)×(8·WX) output tile ─────
 // Thread (tx, ty) owns TM rows × 8 columns: rows 4ty+r (and 4WY+4ty+r when TM = 8) ×
 // columns 4tx+c and 4WX+4tx+c, r, c < 4. K advances in tiles of BK, staged k-major in
-// workgroup memory, in two or three buffers (see below): tile_a[kk][32·buf + q] holds opA at rows 4q..4q+3
-// of the tile and depth k0+kk (tile_b likewise for columns), so one barrier per K-tile
+// workgroup memory, in two or three buffers (see below): tile_a[kk][32·buf + q] holds opA at
+// rows 4q..4q+3 of the tile and depth k0+kk (tile_b likewise for columns), so one barrier per K-tile
 // suffices, and per kk a thread reads TM/4 quads of A and 2 of B for 2·TM vec4 fma. The kk
 // steps are written out, so their kk indices are constant and the quad indices invariant
 // over the K-tile: WebGPU's index clamps cost nothing inside it.
@@ -89,7 +89,8 @@ fn load_b(base: u32, kk: u32, col: u32) -> f32 {
 //   early:  stored right away (fewer live registers, more waiting);
 //   staged: (STAGED) held in registers during the multiply and stored after it, so its load
 //           latency hides behind the multiply;
-//   ring:   (BUFS = 3) three buffers. Each K-tile first stores the tile loaded during the last
+//   ring:   (BUFS = 3) three buffers, for the output tiles inside the matrices (the others load
+//           early: see multiply). Each K-tile first stores the tile loaded during the last
 //           multiply, then loads the one after it: a load has a whole multiply to arrive, and the
 //           stores are long done when the barrier comes. 1.5× the workgroup memory. On an H100,
 //           4096³ with n a pipeline constant: 37.7 → 41.1 TFLOP/s (tools/wgsl-probe, gen/2x2 →
