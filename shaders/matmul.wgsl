@@ -408,22 +408,20 @@ fn multiply(lid: u32, row0: u32, col0: u32, batch: u32, k_begin: u32, k_end: u32
       share = fetch(lid, row0, col0, batch, k0 + (t + 1u) * BK, false);
       if (!STAGED) { stash(lid, cur ^ 1u, share); }
     }
-    {
-      let qa = BUF_QUADS * cur + ty;
-      let qb = BUF_QUADS * cur + tx;
-      // Written out rather than looped: NVIDIA's Vulkan compiler leaves a kk loop rolled, which
-      // cost 13% at 4096³ on an H100 (tools/wgsl-probe: 32.1 vs 36.8 TFLOP/s). With packed B
-      // the rolled loop was faster (29.6 vs 22.3 TFLOP/s on the 0.5B up projection).
-      if (UNROLL && B_DTYPE == 0u) {
-        k_step(0u, qa, qb); k_step(1u, qa, qb); k_step(2u, qa, qb); k_step(3u, qa, qb);
-        k_step(4u, qa, qb); k_step(5u, qa, qb); k_step(6u, qa, qb); k_step(7u, qa, qb);
-        if (BK == 16u) {
-          k_step(8u, qa, qb); k_step(9u, qa, qb); k_step(10u, qa, qb); k_step(11u, qa, qb);
-          k_step(12u, qa, qb); k_step(13u, qa, qb); k_step(14u, qa, qb); k_step(15u, qa, qb);
-        }
-      } else {
-        for (var kk = 0u; kk < BK; kk++) { k_step(kk, qa, qb); }
+    let qa = BUF_QUADS * cur + ty;
+    let qb = BUF_QUADS * cur + tx;
+    // Written out rather than looped: NVIDIA's Vulkan compiler leaves a kk loop rolled, which
+    // cost 13% at 4096³ on an H100 (tools/wgsl-probe: 32.1 vs 36.8 TFLOP/s). With packed B
+    // the rolled loop was faster (29.6 vs 22.3 TFLOP/s on the 0.5B up projection).
+    if (UNROLL && B_DTYPE == 0u) {
+      k_step(0u, qa, qb); k_step(1u, qa, qb); k_step(2u, qa, qb); k_step(3u, qa, qb);
+      k_step(4u, qa, qb); k_step(5u, qa, qb); k_step(6u, qa, qb); k_step(7u, qa, qb);
+      if (BK == 16u) {
+        k_step(8u, qa, qb); k_step(9u, qa, qb); k_step(10u, qa, qb); k_step(11u, qa, qb);
+        k_step(12u, qa, qb); k_step(13u, qa, qb); k_step(14u, qa, qb); k_step(15u, qa, qb);
       }
+    } else {
+      for (var kk = 0u; kk < BK; kk++) { k_step(kk, qa, qb); }
     }
     if (has_next && STAGED) { stash(lid, cur ^ 1u, share); }
     workgroupBarrier();

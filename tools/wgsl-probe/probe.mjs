@@ -231,15 +231,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   for (; t0 + 3u <= tiles; t0 += 3u) {
     ${[0, 1, 2].map((i) => `{ ${ringTile(`t0 + ${i}u`, `${i}u`, `${(i + 1) % 3}u`)} }`).join('\n    ')}
   }
-  for (var t = t0; t < tiles; t++) { ${ringTile('t', 't % 3u', '(t + 1u) % 3u')} }` : `for (var t = 0u; t < tiles; t++) {
-    let cur = t % ${bufs}u;
-    ${bufs === 3
-      ? `if (t + 1u < tiles) { ${stash('(t + 1u) % 3u')} }
-    if (t + 2u < tiles) { let k0 = (t + 2u) * 8u; ${fetch('k0')} }`
-      : `let has_next = t + 1u < tiles;
-    if (has_next) { let k0 = (t + 1u) * 8u; ${fetch('k0')} }`}
+  for (var t = t0; t < tiles; t++) { ${ringTile('t', 't % 3u', '(t + 1u) % 3u')} }` : bufs === 3
+    ? `for (var t = 0u; t < tiles; t++) { ${ringTile('t', 't % 3u', '(t + 1u) % 3u')} }`
+    : `for (var t = 0u; t < tiles; t++) {
+    let cur = t & 1u;
+    let has_next = t + 1u < tiles;
+    if (has_next) { let k0 = (t + 1u) * 8u; ${fetch('k0')} }
     ${product}
-    ${bufs === 3 ? '' : `if (has_next) { ${stash('cur ^ 1u')} }`}
+    if (has_next) { ${stash('cur ^ 1u')} }
     workgroupBarrier();
   }`}
   ${stores.join('\n  ')}
@@ -274,7 +273,7 @@ const VARIANTS = {
   'mirror16/staged': { kind: 'simple', code: mirror16({ staged: 2 }) },
   'prod-ring': { kind: 'prod', code: ringSource, constants: { STAGED: 0 } }, // as the host runs a ring variant
   'prod-ring-staged': { kind: 'prod', code: ringSource },
-  'prod-ring-b4': { kind: 'prod', b4: true, code: withB4(prodSource.replace('const BUFS: u32 = 2u;', 'const BUFS: u32 = 3u;')) },
+  'prod-ring-b4': { kind: 'prod', b4: true, code: withB4(ringSource), constants: { STAGED: 0 } },
   'prod-b4': { kind: 'prod', b4: true, code: withB4(prodSource) },
   'gen/2x2': { kind: 'simple', code: mirrorGen() },
   'gen/2x3+uniform': { kind: 'simple', code: mirrorGen({ bufs: 3 }), constants: { UNIFORM_DIMS: 1 } },
