@@ -221,7 +221,8 @@ function useTiles(backend: Backend, tiles: AttentionTiles, timing: TimingOptions
 /**
  * Times each pass's alternative tiles on one problem and installs the fastest for its head-dim class
  * in this adapter's tuning table. The backward is timed whole (its other passes keep their tiles), and
- * a tile whose sampled result is wrong is never kept.
+ * a tile whose sampled result is wrong is never kept. The dq tile serves only the backward that
+ * recomputes S and dP (dQ from stored dS has a tiling of its own), so it is timed with no stored dS.
  */
 async function tuneTiles(backend: Backend, p: Problem, dClass: HeadDimClass, timing: TimingOptions): Promise<Row[]> {
   const rows: Row[] = [];
@@ -231,6 +232,7 @@ async function tuneTiles(backend: Backend, p: Problem, dClass: HeadDimClass, tim
     const tiles = attentionTuningFor(adapter)?.tiles ?? {};
     const withTile = (tile: AttentionTile): AttentionTiles => ({ ...tiles, [pass]: { ...tiles[pass], [dClass]: tile } });
     let best: { tile: AttentionTile; ms: number } | null = null;
+    setStoredScoresBudget(pass === 'dq' ? 0 : DEFAULT_STORED_SCORES_BUDGET);
     for (const t of TILE_CANDIDATES[pass]) {
       useTiles(backend, withTile(t), timing);
       const run = pass === 'fwd' ? () => backend.attention(p.args) : () => backend.attentionGrad(p.args);
@@ -250,6 +252,7 @@ async function tuneTiles(backend: Backend, p: Problem, dClass: HeadDimClass, tim
     useTiles(backend, withTile(best?.tile ?? current), timing);
     rows.push({ shape: `tune ${pass}: kept`, tile: best ? fmtTile(best.tile) : null });
   }
+  setStoredScoresBudget(DEFAULT_STORED_SCORES_BUDGET);
   return rows;
 }
 

@@ -11,9 +11,10 @@
 //                     (one key block of one query head per workgroup, loop over query blocks)
 //   attn_bwd_dq       dQ = scale·dS·K                                  (one query block per workgroup)
 //                     with S and dP recomputed, or
-//   attn_bwd_dq_ds    dQ = scale·dS·K from the dS tiles attn_bwd_dkdv stored (STORE_DS): the backward
-//                     then runs 5 block products instead of 7, at the cost of a dS buffer per query
-//                     head (the host bounds it by running the heads in groups).
+//   attn_bwd_dq_ds    dQ = scale·dS·K from the dS tiles attn_bwd_dkdv stored (STORE_DS), as a tiled
+//                     product of its own (see dq_ds): the backward then runs 5 block products instead
+//                     of 7, at the cost of a dS buffer per query head (the host bounds it by running
+//                     the heads in groups).
 //   attn_bwd_reduce_kv  gk, gv = Σ over the query heads of each kv head of the per-head dK, dV
 // The forward keeps no [Tq × Tk] matrix in global memory; the backward holds dS there only in
 // STORE_DS mode, bounded by the host's budget. Nothing is accumulated with atomics, so the backward
@@ -33,6 +34,11 @@
 // thread-dependent part sits in the outer index, so the bounds clamp that WebGPU's robustness
 // adds to every access is computed once per loop, not once per load.
 // Blocks that lie wholly inside the visible region skip the per-element mask.
+// Workgroup (x, y, z) is (query head, sequence, block rank): the block rank varies slowest, so the
+// GPU, which starts workgroups in that order, starts the blocks with the most work of every head
+// first (longest job first). With the rank fastest, the last heads' largest causal blocks started
+// late and finished alone (at 4k tokens: a simulated 1.6× of the ideal span for 32 blocks a head
+// on 264 slots, 1.1× for 64 blocks on 132).
 // Scores are kept in log2 units (scale·log₂e folded in), so the exponentials are exp2.
 
 override WG: u32 = 128u;   // threads per workgroup
@@ -79,7 +85,7 @@ struct AttnParams {
   lse_empty: f32,                                // +∞ for rows that see no key (no literal in WGSL)
   partial_at: u32,                               // word offset of the per-head dK/dV partials in work
   steps: u32,                                    // DK, as a runtime value for rolled loops
-  head0: u32,                                    // first query head of the dispatch (wid.y = head − head0)
+  head0: u32,                                    // first query head of the dispatch (wid.x = head − head0)
   ds_slot: u32,                                  // stored dS: floats per (head − head0, sequence) slot,
   ds_cols: u32,                                  // keys per row (dense slots), or 0: causal triangle
 }
@@ -186,7 +192,7 @@ fn score_step(acc: ptr<function, array<vec4f, MAX_S>>, base: u32, tr: u32, tc: u
   for (var i = 0u; i < RQ; i++) { a[i] = sh[base + tr * RQ + i][d]; }
   for (var c = 0u; c < CS; c++) {
     let b = sh[base + B_ROW + tc + TC * c][d];
-    for (var r = 0u; r < RM; r++) { (*acc)[r * CS + c] += a[r / 4u][r % 4u] * b; }
+    for (var r = 0u; r < RM; r++) { (*acc)[r * CS + c] = fma(vec4f(a[r / 4u][r % 4u]), b, (*acc)[r * CS + c]); }
   }
 }
 
@@ -205,7 +211,7 @@ fn value_step(acc: ptr<function, array<vec4f, MAX_O>>, j0: u32, tr: u32, tc: u32
   for (var i = 0u; i < RQ; i++) { a[i] = sh[PB + (tr * RQ + i) * NCH + j0 / DK][j]; }
   for (var c = 0u; c < CO; c++) {
     let b = sh[tc + TC * c][j];
-    for (var r = 0u; r < RM; r++) { (*acc)[r * CO + c] += a[r / 4u][r % 4u] * b; }
+    for (var r = 0u; r < RM; r++) { (*acc)[r * CO + c] = fma(vec4f(a[r / 4u][r % 4u]), b, (*acc)[r * CO + c]); }
   }
 }
 
@@ -267,9 +273,9 @@ fn first_query(j: u32, lq: u32, lk: u32) -> u32 {
 
 @compute @workgroup_size(WG)
 fn attn_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let s = wid.x / P.blocks;
-  let blk = P.blocks - 1u - wid.x % P.blocks;  // causal blocks with the most keys start first
-  let h = wid.y;
+  let h = wid.x;
+  let s = wid.y;
+  let blk = P.blocks - 1u - wid.z;  // causal blocks with the most keys start first (see the header)
   let hk = h / (P.hq / P.hkv);
   if (lid == 0u) {
     let q0 = u32(f_cu_q[s]);
@@ -420,29 +426,33 @@ fn attn_bwd_prep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   }
 }
 
-// Stored dS, written by dkdv and read by dq_ds, as [query][key] per (dispatch head hl, sequence s)
-// slot. Dense slots (ds_cols > 0) hold every row ds_cols keys long (padded to 64). Where every
-// sequence is causal with as many queries as keys, row i of super-block qb = i / 64 sees keys below
-// (qb + 1)·64 only, so the slot holds just those: super-block qb starts at 64·64·qb(qb + 1)/2.
-// Every tile's br and bc divide 64, so no block a pass touches crosses a row's end.
+// Stored dS, written by dkdv and read by dq_ds, per (dispatch head hl, sequence s) slot, in
+// super-blocks of 64 query rows. A super-block holds its rows' keys 8 at a time: key tile jt is
+// 64 rows × 8 keys, [row][key], 512 floats, so that each K-tile dq_ds reads is contiguous 2 KiB
+// (stored row by row, a K-tile's 8 keys of 128 rows were 128 scattered 32-byte pieces: dq_ds
+// read dS at a fraction of the memory bandwidth). Dense slots (ds_cols > 0) give every row
+// ds_cols keys (padded to 64). Where every sequence is causal with as many queries as keys,
+// super-block qb sees keys below (qb + 1)·64 only, so the slot holds just those: super-block qb
+// starts at 64·64·qb(qb + 1)/2. dkdv's br and bc divide 64, so no block it writes crosses a
+// super-block's end; dq_ds reads only the quads that hold a key their row sees.
 @group(0) @binding(6) var<storage, read_write> ds_out: array<vec4f>;
 @group(0) @binding(7) var<storage, read> ds_in: array<vec4f>;
 
-/** vec4 index of the first key of local query row i of sequence s in head hl's stored dS. */
-fn ds_row(hl: u32, s: u32, i: u32) -> u32 {
-  let slot = (hl * P.n_seq + s) * P.ds_slot;
-  if (P.ds_cols > 0u) { return (slot + i * P.ds_cols) / 4u; }
+/** vec4 index of keys j ..< j + 4 (j a multiple of 4) of local query row i of sequence s in head hl's stored dS. */
+fn ds_at(hl: u32, s: u32, i: u32, j: u32) -> u32 {
   let qb = i / 64u;
-  return (slot + 2048u * qb * (qb + 1u) + (i % 64u) * (qb + 1u) * 64u) / 4u;
+  let slot = (hl * P.n_seq + s) * P.ds_slot;
+  let block = select(2048u * qb * (qb + 1u), qb * 64u * P.ds_cols, P.ds_cols > 0u);
+  return (slot + block + (j / 8u) * 512u + (i % 64u) * 8u + j % 8u) / 4u;
 }
 
 // dkdv: rows are the BR keys of the block, columns the queries. Writes this query head's dK, dV
 // (and with STORE_DS its dS, as [query][key]).
 @compute @workgroup_size(WG)
 fn attn_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let s = wid.x / P.blocks;
-  let c0 = (wid.x % P.blocks) * BR;  // first key of the block; early keys (most queries) start first
-  let h = P.head0 + wid.y;
+  let h = P.head0 + wid.x;
+  let s = wid.y;
+  let c0 = wid.z * BR;  // first key of the block; early keys (most queries) start first
   let hk = h / (P.hq / P.hkv);
   let info = load_seq(s, lid);
   let q0 = info.x; let lq = info.y; let k0 = info.z; let lk = info.w;
@@ -490,9 +500,8 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
           col[r] = p;
         }
         if (STORE_DS && i < lq) {
-          let row = ds_row(wid.y, s, i) + (c0 + tr * RM) / 4u;
           for (var x = 0u; x < RQ; x++) {
-            ds_out[row + x] = vec4f(dp[4u * x * CS + c][e], dp[(4u * x + 1u) * CS + c][e], dp[(4u * x + 2u) * CS + c][e], dp[(4u * x + 3u) * CS + c][e]);
+            ds_out[ds_at(wid.x, s, i, c0 + tr * RM + 4u * x)] = vec4f(dp[4u * x * CS + c][e], dp[(4u * x + 1u) * CS + c][e], dp[(4u * x + 2u) * CS + c][e], dp[(4u * x + 3u) * CS + c][e]);
           }
         }
         put_column((tc + TC * c) * 4u + e, tr, col);
@@ -548,10 +557,10 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
 struct QueryBlock { s: u32, h: u32, hk: u32, q0: u32, lq: u32, k0: u32, lk: u32, r0: u32, kend: u32 }
 
 fn query_block(wid: vec3u, lid: u32) -> QueryBlock {
-  let s = wid.x / P.blocks;
-  let h = P.head0 + wid.y;
+  let h = P.head0 + wid.x;
+  let s = wid.y;
   let info = load_seq(s, lid);
-  let r0 = (P.blocks - 1u - wid.x % P.blocks) * BR;  // causal blocks with the most keys start first
+  let r0 = (P.blocks - 1u - wid.z) * BR;  // causal blocks with the most keys start first
   let kend = keys_seen(min(r0 + BR, info.y), info.y, info.w);
   return QueryBlock(s, h, h / (P.hq / P.hkv), info.x, info.y, info.z, info.w, r0, kend);
 }
@@ -633,56 +642,123 @@ fn put_dq(acc: ptr<function, array<vec4f, MAX_O>>, q0: u32, r0: u32, lq: u32, h:
   }
 }
 
-// dq_ds: dQ = scale·dS·K with dS read from the tiles dkdv stored. The block's dS tile goes to pbuf
-// as [row quad][key] (4 × 4 blocks transposed in registers, stored as whole vectors); pairs a
-// query does not see read 0, since dkdv writes only the query blocks each key block visits.
-const MAX_B: u32 = 2u;  // blocks per thread (the host checks the tile)
-alias Blocks = array<array<vec4f, 4>, MAX_B>;
+// dq_ds: dQ = scale·dS·K, a tiled product of the dS rows dkdv stored and the kv head's K rows, in
+// the matmul's form (shaders/matmul.wgsl): a workgroup owns 64 query rows × the head dim padded to
+// 8·DQ_WX, with DQ_WX × 16 threads; thread (tx, ty) holds rows 4ty + r and dims 4tx + c and
+// 4·DQ_WX + 4tx + c (r, c < 4), so per key it reads one vec4 of dS and 2 of K for 8 vec4 fmas.
+// Measured on an H100 against this form (4k tokens d 128; the 0.5B step's 24 layers, d 64):
+// 8 rows a thread 1.38 against 1.34 ms and 10.5 against 6.2 ms (d 64 left too few workgroups);
+// K-tiles of 16 keys 1.46 against 1.27 ms and 9.2 against 6.8 ms.
+// Keys advance in K-tiles of DQ_BK through two staging buffers, store-first: each K-tile stores
+// the next one (loaded during the last product) into the other buffer, loads the one after it,
+// then multiplies, and one barrier ends it. The other buffer was last read by the product before
+// that barrier, so two buffers suffice, and the stores were issued a product before the barrier
+// that publishes them (see the ring in shaders/matmul.wgsl). Every output is the fma chain over j
+// of dS[i][j]·K[j] in increasing j, as in attn_bwd_dq, so the bits agree; pairs a query does not
+// see read 0 (dkdv writes only the blocks each key block visits).
+// A K-tile holds 128 dS quads (64 rows × 2) and 2·DP K quads; with DP ≥ 64 (the host pads it)
+// there are at least 128 threads, so each thread loads at most one dS quad and exactly one K quad.
+override DQ_WX: u32 = DP / 8u;                 // threads along the head dim (DP: d rounded up to 8, at least 64)
+const DQ_BK: u32 = 8u;                         // keys per K-tile
+// [key kk][16·buffer + row quad]: row quad q of buffer b holds rows 4q..4q+3 of the block at key
+// kk; the +1 puts kk and kk + 4 half a bank row apart, so the transposed stores of a warp (rows
+// p / 2, keys 4·(p % 2) + e) hit 32 distinct banks.
+var<workgroup> dq_a: array<array<vec4f, 33>, DQ_BK>;
+var<workgroup> dq_b: array<array<vec4f, 64>, DQ_BK>;  // [key kk][32·buffer + dim quad]
 
-fn fetch_ds(hl: u32, s: u32, r0: u32, j0: u32, lq: u32, lk: u32, full: bool, lid: u32) -> Blocks {
-  var x = Blocks();
-  for (var k = 0u; k < MAX_B; k++) {
-    let p = lid + k * WG;
-    if (p >= BR / 4u * (BC / 4u)) { break; }
-    let rq = p / (BC / 4u);
-    let jq = (p % (BC / 4u)) * 4u;
-    for (var e = 0u; e < 4u; e++) {
-      let i = r0 + rq * 4u + e;
-      if (i >= lq) { continue; }
-      let y = ds_in[ds_row(hl, s, i) + (j0 + jq) / 4u];
-      for (var c = 0u; c < 4u; c++) { x[k][e][c] = select(0.0, y[c], full || visible(i, j0 + jq + c, lq, lk)); }
-    }
+/** One thread's share of a K-tile: dS quad lid (row lid / 2, 4 keys) and K quad lid (a key's 4 dims). */
+struct DqShare { a: vec4f, b: vec4f }
+
+/** Loads this thread's share of the K-tile of keys j0 ..< j0 + DQ_BK for block b (dispatch head hl). */
+fn dq_fetch(b: QueryBlock, hl: u32, j0: u32, lid: u32) -> DqShare {
+  var x = DqShare(vec4f(0.0), vec4f(0.0));
+  let i = b.r0 + lid / 2u;
+  let j = j0 + 4u * (lid % 2u);
+  // Only quads with a visible key are read: the triangle slot holds no keys past a row's.
+  if (lid < 128u && visible(i, j, b.lq, b.lk)) {
+    let y = ds_in[ds_at(hl, b.s, i, j)];
+    for (var c = 0u; c < 4u; c++) { x.a[c] = select(0.0, y[c], visible(i, j + c, b.lq, b.lk)); }
   }
+  let r = lid / (DP / 4u);
+  let c = lid % (DP / 4u);
+  if (j0 + r < b.lk && 4u * c < P.d) { x.b = k[at4(b.k0 + j0 + r, P.hkv, b.hk, 4u * c)]; }
   return x;
 }
 
-fn put_ds(lid: u32, x: Blocks) {
-  for (var k = 0u; k < MAX_B; k++) {
-    let p = lid + k * WG;
-    if (p >= BR / 4u * (BC / 4u)) { break; }
-    let rq = p / (BC / 4u);
-    let jq = (p % (BC / 4u)) * 4u;
-    for (var c = 0u; c < 4u; c++) {
-      let j = jq + c;
-      sh[PB + rq * NCH + j / DK][j % DK] = vec4f(x[k][0][c], x[k][1][c], x[k][2][c], x[k][3][c]);
-    }
+/** Stores this thread's share into buffer `buf`, dS transposed: dq_a[key][row quad][row % 4]. */
+fn dq_stash(buf: u32, x: DqShare, lid: u32) {
+  if (lid < 128u) {
+    let row = lid / 2u;
+    let kk = 4u * (lid % 2u);
+    let q = 16u * buf + row / 4u;
+    dq_a[kk][q][row % 4u] = x.a.x;
+    dq_a[kk + 1u][q][row % 4u] = x.a.y;
+    dq_a[kk + 2u][q][row % 4u] = x.a.z;
+    dq_a[kk + 3u][q][row % 4u] = x.a.w;
   }
+  dq_b[lid / (DP / 4u)][32u * buf + lid % (DP / 4u)] = x.b;
+}
+
+// The thread's outputs, dq{r}{h}: row 4ty + r, dims 4tx.. (h = 0) or 4·DQ_WX + 4tx.. (h = 1).
+// Module-scope, as the matmul's accumulators, so that dq_step can update them.
+var<private> dq00: vec4f; var<private> dq01: vec4f;
+var<private> dq10: vec4f; var<private> dq11: vec4f;
+var<private> dq20: vec4f; var<private> dq21: vec4f;
+var<private> dq30: vec4f; var<private> dq31: vec4f;
+
+/** Key kk of the K-tile in buffer `buf`: every output takes one fma. */
+fn dq_step(buf: u32, kk: u32, tx: u32, ty: u32) {
+  let a = dq_a[kk][16u * buf + ty];
+  let b0 = dq_b[kk][32u * buf + tx];
+  let b1 = dq_b[kk][32u * buf + DQ_WX + tx];
+  dq00 = fma(vec4f(a.x), b0, dq00); dq01 = fma(vec4f(a.x), b1, dq01);
+  dq10 = fma(vec4f(a.y), b0, dq10); dq11 = fma(vec4f(a.y), b1, dq11);
+  dq20 = fma(vec4f(a.z), b0, dq20); dq21 = fma(vec4f(a.z), b1, dq21);
+  dq30 = fma(vec4f(a.w), b0, dq30); dq31 = fma(vec4f(a.w), b1, dq31);
+}
+
+/** The K-tile in buffer `buf`, its keys written out (NVIDIA's compiler leaves a loop over them rolled: see shaders/matmul.wgsl). */
+fn dq_ktile(buf: u32, tx: u32, ty: u32) {
+  dq_step(buf, 0u, tx, ty); dq_step(buf, 1u, tx, ty); dq_step(buf, 2u, tx, ty); dq_step(buf, 3u, tx, ty);
+  dq_step(buf, 4u, tx, ty); dq_step(buf, 5u, tx, ty); dq_step(buf, 6u, tx, ty); dq_step(buf, 7u, tx, ty);
+}
+
+/** gq row i (local; below lq) of block b, dims 4tx.. and 4·DQ_WX + 4tx.. = scale·(lo, hi). */
+fn dq_put(b: QueryBlock, i: u32, tx: u32, lo: vec4f, hi: vec4f) {
+  if (i >= b.lq) { return; }
+  if (4u * tx < P.d) { gq[at4(b.q0 + i, P.hq, b.h, 4u * tx)] = lo * P.scale; }
+  if (4u * (DQ_WX + tx) < P.d) { gq[at4(b.q0 + i, P.hq, b.h, 4u * (DQ_WX + tx))] = hi * P.scale; }
 }
 
 @compute @workgroup_size(WG)
 fn attn_bwd_dq_ds(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let b = query_block(wid, lid);
   if (b.r0 >= b.lq) { return; }
-  let tr = lid / TC;
-  let tc = lid % TC;
-  var acc = array<vec4f, MAX_O>();
-  for (var j0 = 0u; j0 < b.kend; j0 += BC) {
-    let xs = fetch_ds(wid.y, b.s, b.r0, j0, b.lq, b.lk, all_visible(b.r0, BR, j0, BC, b.lq, b.lk), lid);
-    workgroupBarrier();  // the last block's products have read pbuf
-    put_ds(lid, xs);
-    add_pbuf_k(&acc, b, j0, lid, tr, tc);
+  let tx = lid % DQ_WX;
+  let ty = lid / DQ_WX;
+  let tiles = (b.kend + DQ_BK - 1u) / DQ_BK;
+  var x = dq_fetch(b, wid.x, 0u, lid);
+  dq_stash(0u, x, lid);
+  if (tiles > 1u) { x = dq_fetch(b, wid.x, DQ_BK, lid); }
+  workgroupBarrier();
+  // Two K-tiles an iteration, so that each product's buffer is a constant.
+  var t = 0u;
+  for (; t + 2u <= tiles; t += 2u) {
+    dq_stash(1u, x, lid);
+    if (t + 2u < tiles) { x = dq_fetch(b, wid.x, (t + 2u) * DQ_BK, lid); }
+    dq_ktile(0u, tx, ty);
+    workgroupBarrier();
+    if (t + 2u < tiles) { dq_stash(0u, x, lid); }
+    if (t + 3u < tiles) { x = dq_fetch(b, wid.x, (t + 3u) * DQ_BK, lid); }
+    dq_ktile(1u, tx, ty);
+    workgroupBarrier();
   }
-  put_dq(&acc, b.q0, b.r0, b.lq, b.h, tr, tc);
+  if (t < tiles) { dq_ktile(0u, tx, ty); }
+  let r = b.r0 + 4u * ty;
+  dq_put(b, r, tx, dq00, dq01);
+  dq_put(b, r + 1u, tx, dq10, dq11);
+  dq_put(b, r + 2u, tx, dq20, dq21);
+  dq_put(b, r + 3u, tx, dq30, dq31);
 }
 
 // reduce_kv: one thread per (key row, kv head, dim quad) of the key rows the sequences cover.

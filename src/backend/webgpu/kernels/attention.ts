@@ -6,7 +6,7 @@
 import { attentionGradScratchBytes, type AttentionArgs, type AttentionGradArgs, type RopeArgs } from '../../kernels.js';
 import { checkAttentionForward, checkAttentionGrad, checkRope } from '../../args/attention.js';
 import type { Storage } from '../../storage.js';
-import type { Dispatch, GpuContext } from '../context.js';
+import type { GpuContext } from '../context.js';
 import { Params } from '../params.js';
 import { unrolled } from '../product-loops.js';
 
@@ -30,12 +30,11 @@ export type AttentionPass = 'fwd' | 'dq' | 'dkdv';
 const D_CLASSES = [32, 64, 96, 128] as const;
 export type HeadDimClass = (typeof D_CLASSES)[number];
 
-// Register tiles the shader is sized for (MAX_O, MAX_S, MAX_IT, MAX_N, MAX_B there).
+// Register tiles the shader is sized for (MAX_O, MAX_S, MAX_IT, MAX_N there).
 const MAX_O = 32;
 const MAX_S = 16;
 const MAX_IT = 8;
 const MAX_N = 8;
-const MAX_B = 2;
 
 /** Tiles by pass and head-dim class; a tuning table may name only some. */
 export type AttentionTiles = { [P in AttentionPass]?: { [C in HeadDimClass]?: AttentionTile } };
@@ -46,8 +45,8 @@ const t = (wg: number, tc: number, br = 64, bc = 64, dk = 16): AttentionTile => 
 // Tiles with dk 32 fall back to dk 16 on adapters with less workgroup memory than they need
 // (32 KiB: lavapipe, most browsers).
 const BUILT_IN: Record<AttentionPass, Record<HeadDimClass, AttentionTile>> = {
-  fwd: { 32: t(128, 8), 64: t(128, 16, 32, 64, 32), 96: t(128, 8), 128: t(256, 16, 64, 64, 32) },
-  dq: { 32: t(128, 8), 64: t(128, 16, 32, 64), 96: t(128, 8), 128: t(128, 16, 32, 64) },
+  fwd: { 32: t(128, 8), 64: t(128, 8, 64, 32, 32), 96: t(128, 8), 128: t(256, 16, 64, 64, 32) },
+  dq: { 32: t(128, 8), 64: t(256, 16, 64, 64, 32), 96: t(128, 8), 128: t(256, 16, 64, 64, 32) },
   dkdv: { 32: t(128, 8), 64: t(128, 16, 32, 64), 96: t(128, 8), 128: t(256, 16, 64, 64, 32) },
 };
 
@@ -116,7 +115,7 @@ export function parseAttentionTuning(json: unknown, source: string): AttentionTu
       for (const key of ['wg', 'tc', 'br', 'bc', 'dk'] as const)
         if (!(typeof o[key] === 'number' && Number.isInteger(o[key]) && o[key] > 0)) fail(`${at}.${key}`, `must be a positive integer, got ${JSON.stringify(o[key])}`);
       const tile = t(o.wg as number, o.tc as number, o.br as number, o.bc as number, o.dk as number);
-      const why = tileProblem(pass as AttentionPass, tile, dClass);
+      const why = tileProblem(tile, dClass);
       if (why) fail(at, `${JSON.stringify(tile)} cannot run: ${why}`);
       out[dClass] = tile;
     }
@@ -153,8 +152,8 @@ export function attentionTileBytes(pass: AttentionPass, tile: AttentionTile, d: 
   return 16 * (rows * (dk + 1) + (pass === 'fwd' ? (br * tc) / 4 : 0) + 1);
 }
 
-/** Why the shader cannot run `tile` for `pass` at head dim d on any device, or undefined if it can. */
-function tileProblem(pass: AttentionPass, tile: AttentionTile, d: number): string | undefined {
+/** Why the shader cannot run `tile` at head dim d on any device, or undefined if it can. */
+function tileProblem(tile: AttentionTile, d: number): string | undefined {
   const { wg, tc, br, bc, dk } = tile;
   const dp = paddedHeadDim(d, tc);
   const tr = wg / tc;
@@ -166,10 +165,9 @@ function tileProblem(pass: AttentionPass, tile: AttentionTile, d: number): strin
   if (!Number.isInteger(cs) || cs < 1 || rm * cs > MAX_S) return `bc must be a multiple of 4·tc with rows·(bc/4tc) ≤ ${MAX_S}`;
   if (rm * co > MAX_O) return `rows·(padded d/4tc) must be ≤ ${MAX_O}`;
   if ((dk !== 16 && dk !== 32) || bc % dk !== 0) return 'dk must be 16 or 32 and divide bc';
-  // Staging items per thread the shader holds in registers (MAX_IT, MAX_N, MAX_B there).
+  // Staging items per thread the shader holds in registers (MAX_IT, MAX_N there).
   if ((Math.max(br, bc) * dk) / 4 > MAX_IT * wg) return `a transposed staging step needs more than ${MAX_IT} row quads per thread`;
   if ((dk * dp) / 4 > MAX_N * wg) return `a natural staging step needs more than ${MAX_N} items per thread`;
-  if (pass === 'dq' && (br / 4) * (bc / 4) > MAX_B * wg) return `staging a stored dS block needs more than ${MAX_B} 4 × 4 blocks per thread`;
   return undefined;
 }
 
@@ -180,7 +178,7 @@ function specialise(ctx: GpuContext, label: string, pass: AttentionPass, d: numb
   if (tile.dk === 32 && attentionTileBytes(pass, tile, d) > limits.maxComputeWorkgroupStorageSize) tile = { ...tile, dk: 16 };
   const { wg, tc, br, bc, dk } = tile;
   const bad = (why: string) => new Error(`${label}: ${pass} tile ${JSON.stringify(tile)} is invalid for d ${d}: ${why}`);
-  const problem = tileProblem(pass, tile, d);
+  const problem = tileProblem(tile, d);
   if (problem) throw bad(problem);
   const dp = paddedHeadDim(d, tc);
   const shared = attentionTileBytes(pass, tile, d);
@@ -190,7 +188,7 @@ function specialise(ctx: GpuContext, label: string, pass: AttentionPass, d: numb
 }
 
 /**
- * Stored dS per query head: a slot per sequence, [query][key] (see ds_row in the shader). Dense slots
+ * Stored dS per query head: a slot per sequence, in super-blocks of 64 query rows stored 8 keys at a time (see ds_at in the shader). Dense slots
  * pad rows and columns to 64; where the backward is causal and every sequence has as many queries as
  * keys (one cu_seqlens storage for both) a slot keeps only the 64-row super-blocks' visible keys.
  */
@@ -263,7 +261,7 @@ export function attention(ctx: GpuContext, a: AttentionArgs): void {
     // Binding 4 (dO in the backward) is named by the shader's shared loader; the forward never reads it.
     bindings: [[a.q, 'read'], [a.k, 'read'], [a.v, 'read'], [a.q, 'read'], [a.cuSeqlensQ, 'read'], [a.cuSeqlensK, 'read'], [a.out, 'write'], [a.lse, 'write']],
     params: params(a, blocks, tile.dk),
-    workgroups: [a.nSeq * blocks, a.hq],
+    workgroups: [a.hq, a.nSeq, blocks],
   });
 }
 
@@ -285,7 +283,7 @@ export function attentionGrad(ctx: GpuContext, a: AttentionGradArgs): void {
     for (let h0 = 0; h0 < a.hq; h0 += group) {
       const heads = Math.min(group, a.hq - h0);
       dkdvPass(ctx, label, a, { head0: h0, heads, ds, layout });
-      dqPass(ctx, label, a, { head0: h0, heads, ds, layout });
+      dqStoredPass(ctx, label, a, { head0: h0, heads, ds, layout });
     }
     ctx.pool.release(ds);
   } else {
@@ -325,25 +323,43 @@ function dkdvPass(ctx: GpuContext, label: string, a: AttentionGradArgs, g?: Stor
     // Without stored dS the shader never writes binding 6; gq stands in (the dQ pass writes it next).
     bindings: [[a.q, 'read'], [a.k, 'read'], [a.v, 'read'], [a.gOut, 'read'], [a.scratch, 'write'], [g ? g.ds : a.gq, 'write']],
     params: params(a, blocks, tile.dk, g?.head0, g?.layout),
-    workgroups: [a.nSeq * blocks, g ? g.heads : a.hq],
+    workgroups: [g ? g.heads : a.hq, a.nSeq, blocks],
   });
 }
 
-/** dQ: from the group's stored dS, or recomputing S and dP for every head. */
-function dqPass(ctx: GpuContext, label: string, a: AttentionGradArgs, g?: StoredScores): void {
+/** dQ recomputing S and dP for every head. */
+function dqPass(ctx: GpuContext, label: string, a: AttentionGradArgs): void {
   const { tile, constants, defines } = specialise(ctx, label, 'dq', a.d);
   const blocks = Math.ceil(a.maxSeqlenQ / tile.br);
-  const bindings: Dispatch['bindings'] = [[a.q, 'read'], [a.k, 'read'], [a.v, 'read'], [a.gOut, 'read'], [a.scratch, 'write'], [a.gq, 'write']];
-  if (g) bindings.push([g.ds, 'read']);
   ctx.dispatch({
-    label: g ? `${label}: dQ from stored dS of heads ${g.head0}..${g.head0 + g.heads - 1}` : `${label}: dQ`,
+    label: `${label}: dQ`,
     shader: 'attention',
-    entry: g ? 'attn_bwd_dq_ds' : 'attn_bwd_dq',
+    entry: 'attn_bwd_dq',
     constants,
     defines,
-    bindings,
-    params: params(a, blocks, tile.dk, g?.head0, g?.layout),
-    workgroups: [a.nSeq * blocks, g ? g.heads : a.hq],
+    bindings: [[a.q, 'read'], [a.k, 'read'], [a.v, 'read'], [a.gOut, 'read'], [a.scratch, 'write'], [a.gq, 'write']],
+    params: params(a, blocks, tile.dk),
+    workgroups: [a.hq, a.nSeq, blocks],
+  });
+}
+
+/** Query rows per workgroup of attn_bwd_dq_ds (see dq_ds in the shader). */
+const DQ_DS_ROWS = 64;
+
+/** dQ of a head group from its stored dS. */
+function dqStoredPass(ctx: GpuContext, label: string, a: AttentionGradArgs, g: StoredScores): void {
+  // The head dim padded to a multiple of 8, and to at least 64 so that the workgroup has a thread
+  // for each dS quad of a K-tile (2·DP threads). Its workgroup memory (12.1 KiB) fits every device.
+  const dp = Math.max(64, Math.ceil(a.d / 8) * 8);
+  const blocks = Math.ceil(a.maxSeqlenQ / DQ_DS_ROWS);
+  ctx.dispatch({
+    label: `${label}: dQ from stored dS of heads ${g.head0}..${g.head0 + g.heads - 1}`,
+    shader: 'attention',
+    entry: 'attn_bwd_dq_ds',
+    constants: { WG: 2 * dp, DP: dp, BR: DQ_DS_ROWS },
+    bindings: [[a.q, 'read'], [a.k, 'read'], [a.v, 'read'], [a.gOut, 'read'], [a.scratch, 'write'], [a.gq, 'write'], [g.ds, 'read']],
+    params: params(a, blocks, 0, g.head0, g.layout),
+    workgroups: [g.heads, a.nSeq, blocks],
   });
 }
 
