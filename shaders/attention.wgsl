@@ -428,10 +428,10 @@ fn attn_bwd_prep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 
 // Stored dS, written by dkdv and read by dq_ds, per (dispatch head hl, sequence s) slot, in
 // super-blocks of 64 query rows. A super-block holds its rows' keys 8 at a time: key tile jt is
-// 64 rows × 8 keys, [row][key], 512 floats, so that each K-tile dq_ds reads is contiguous 2 KiB
-// (stored row by row, a K-tile's 8 keys of 128 rows were 128 scattered 32-byte pieces: dq_ds
-// read dS at a fraction of the memory bandwidth). Dense slots (ds_cols > 0) give every row
-// ds_cols keys (padded to 64). Where every sequence is causal with as many queries as keys,
+// 64 rows × 8 keys, [row][key], 512 floats, so that each K-tile dq_ds reads is one contiguous
+// 2 KiB run instead of 32-byte pieces of 64 rows far apart (on the H100 the two layouts timed
+// within run-to-run noise: the reads are not what bounds dq_ds). Dense slots (ds_cols > 0) give
+// every row ds_cols keys (padded to 64). Where every sequence is causal with as many queries as keys,
 // super-block qb sees keys below (qb + 1)·64 only, so the slot holds just those: super-block qb
 // starts at 64·64·qb(qb + 1)/2. dkdv's br and bc divide 64, so no block it writes crosses a
 // super-block's end; dq_ds reads only the quads that hold a key their row sees.
