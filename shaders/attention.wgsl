@@ -646,16 +646,18 @@ fn put_dq(acc: ptr<function, array<vec4f, MAX_O>>, q0: u32, r0: u32, lq: u32, h:
 // the matmul's form (shaders/matmul.wgsl): a workgroup owns 64 query rows × the head dim padded to
 // 8·DQ_WX, with DQ_WX × 16 threads; thread (tx, ty) holds rows 4ty + r and dims 4tx + c and
 // 4·DQ_WX + 4tx + c (r, c < 4), so per key it reads one vec4 of dS and 2 of K for 8 vec4 fmas.
-// Measured on an H100 against this form (4k tokens d 128; the 0.5B step's 24 layers, d 64):
-// 8 rows a thread 1.38 against 1.34 ms and 10.5 against 6.2 ms (d 64 left too few workgroups);
-// K-tiles of 16 keys 1.46 against 1.27 ms and 9.2 against 6.8 ms.
-// Keys advance in K-tiles of DQ_BK through two staging buffers, store-first: each K-tile stores
-// the next one (loaded during the last product) into the other buffer, loads the one after it,
-// then multiplies, and one barrier ends it. The other buffer was last read by the product before
-// that barrier, so two buffers suffice, and the stores were issued a product before the barrier
-// that publishes them (see the ring in shaders/matmul.wgsl). Every output is the fma chain over j
-// of dS[i][j]·K[j] in increasing j, as in attn_bwd_dq, so the bits agree; pairs a query does not
-// see read 0 (dkdv writes only the blocks each key block visits).
+// Measured on an H100 (4k tokens d 128; the 0.5B step's 24 layers, d 64), with two staging
+// buffers at the time: 8 rows a thread 1.38 against 1.34 ms and 10.5 against 6.2 ms (d 64 left too
+// few workgroups); K-tiles of 16 keys 1.46 against 1.27 ms and 9.2 against 6.8 ms. The ring below
+// then took 1.20 and 6.2 ms.
+// Keys advance in K-tiles of DQ_BK through a ring of three staging buffers, as the matmul's ring
+// (shaders/matmul.wgsl): each K-tile stores the next one (loaded during the last product) into
+// the next buffer, which last held the K-tile before the last, loads the one after it, then
+// multiplies, and one barrier ends it; a load has a whole product to arrive and its stores are
+// long done when the barrier comes. (With two buffers, each K-tile storing into the one the last
+// product read, the matmul's 4096³ product ran at 32.6 TFLOP/s against 46 on an H100.) Every output
+// is the fma chain over j of dS[i][j]·K[j] in increasing j, as in attn_bwd_dq, so the bits agree;
+// pairs a query does not see read 0 (dkdv writes only the blocks each key block visits).
 // A K-tile holds 128 dS quads (64 rows × 2) and 2·DP K quads; with DP ≥ 64 (the host pads it)
 // there are at least 128 threads, so each thread loads at most one dS quad and exactly one K quad.
 override DQ_WX: u32 = DP / 8u;                 // threads along the head dim (DP: d rounded up to 8, at least 64)
@@ -663,8 +665,8 @@ const DQ_BK: u32 = 8u;                         // keys per K-tile
 // [key kk][16·buffer + row quad]: row quad q of buffer b holds rows 4q..4q+3 of the block at key
 // kk; the +1 puts kk and kk + 4 half a bank row apart, so the transposed stores of a warp (rows
 // p / 2, keys 4·(p % 2) + e) hit 32 distinct banks.
-var<workgroup> dq_a: array<array<vec4f, 33>, DQ_BK>;
-var<workgroup> dq_b: array<array<vec4f, 64>, DQ_BK>;  // [key kk][32·buffer + dim quad]
+var<workgroup> dq_a: array<array<vec4f, 49>, DQ_BK>;
+var<workgroup> dq_b: array<array<vec4f, 96>, DQ_BK>;  // [key kk][32·buffer + dim quad]
 
 /** One thread's share of a K-tile: dS quad lid (row lid / 2, 4 keys) and K quad lid (a key's 4 dims). */
 struct DqShare { a: vec4f, b: vec4f }
@@ -741,19 +743,29 @@ fn attn_bwd_dq_ds(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_i
   dq_stash(0u, x, lid);
   if (tiles > 1u) { x = dq_fetch(b, wid.x, DQ_BK, lid); }
   workgroupBarrier();
-  // Two K-tiles an iteration, so that each product's buffer is a constant.
+  // Three K-tiles an iteration, so that each product's buffer is a constant (see the matmul's ring).
   var t = 0u;
-  for (; t + 2u <= tiles; t += 2u) {
+  for (; t + 3u <= tiles; t += 3u) {
     dq_stash(1u, x, lid);
-    if (t + 2u < tiles) { x = dq_fetch(b, wid.x, (t + 2u) * DQ_BK, lid); }
+    x = dq_fetch(b, wid.x, (t + 2u) * DQ_BK, lid);
     dq_ktile(0u, tx, ty);
     workgroupBarrier();
-    if (t + 2u < tiles) { dq_stash(0u, x, lid); }
+    dq_stash(2u, x, lid);
     if (t + 3u < tiles) { x = dq_fetch(b, wid.x, (t + 3u) * DQ_BK, lid); }
     dq_ktile(1u, tx, ty);
     workgroupBarrier();
+    if (t + 3u < tiles) { dq_stash(0u, x, lid); }
+    if (t + 4u < tiles) { x = dq_fetch(b, wid.x, (t + 4u) * DQ_BK, lid); }
+    dq_ktile(2u, tx, ty);
+    workgroupBarrier();
   }
-  if (t < tiles) { dq_ktile(0u, tx, ty); }
+  for (; t < tiles; t++) {
+    let cur = t % 3u;
+    if (t + 1u < tiles) { dq_stash((cur + 1u) % 3u, x, lid); }
+    if (t + 2u < tiles) { x = dq_fetch(b, wid.x, (t + 2u) * DQ_BK, lid); }
+    dq_ktile(cur, tx, ty);
+    workgroupBarrier();
+  }
   let r = b.r0 + 4u * ty;
   dq_put(b, r, tx, dq00, dq01);
   dq_put(b, r + 1u, tx, dq10, dq11);

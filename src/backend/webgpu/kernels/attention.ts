@@ -277,7 +277,9 @@ export function attentionGrad(ctx: GpuContext, a: AttentionGradArgs): void {
     workgroups: ctx.grid(Math.max(a.hq * a.tq, a.nSeq), 256),
   });
   const layout = storedScoreLayout(a, causalSquare(a));
-  const group = headsPerGroup(a, layout, Math.min(ctx.device.limits.maxStorageBufferBindingSize, ctx.device.limits.maxBufferSize));
+  // A device with less workgroup memory than dQ from stored dS needs recomputes dQ instead.
+  const limits = ctx.device.limits;
+  const group = DQ_DS_BYTES <= limits.maxComputeWorkgroupStorageSize ? headsPerGroup(a, layout, Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize)) : 0;
   if (group > 0) {
     const ds = ctx.pool.alloc(group * layout.headBytes, `${label}: stored dS`);
     for (let h0 = 0; h0 < a.hq; h0 += group) {
@@ -346,10 +348,13 @@ function dqPass(ctx: GpuContext, label: string, a: AttentionGradArgs): void {
 /** Query rows per workgroup of attn_bwd_dq_ds (see dq_ds in the shader). */
 const DQ_DS_ROWS = 64;
 
+/** Workgroup memory of attn_bwd_dq_ds: three 8-key buffers of dS rows (+1 vec4 a key) and of K, and the sequence row. */
+const DQ_DS_BYTES = 16 * (8 * 49 + 8 * 96 + 1);
+
 /** dQ of a head group from its stored dS. */
 function dqStoredPass(ctx: GpuContext, label: string, a: AttentionGradArgs, g: StoredScores): void {
   // The head dim padded to a multiple of 8, and to at least 64 so that the workgroup has a thread
-  // for each dS quad of a K-tile (2·DP threads). Its workgroup memory (12.1 KiB) fits every device.
+  // for each dS quad of a K-tile (2·DP threads).
   const dp = Math.max(64, Math.ceil(a.d / 8) * 8);
   const blocks = Math.ceil(a.maxSeqlenQ / DQ_DS_ROWS);
   ctx.dispatch({
