@@ -188,9 +188,10 @@ function specialise(ctx: GpuContext, label: string, pass: AttentionPass, d: numb
 }
 
 /**
- * Stored dS per query head: a slot per sequence, in super-blocks of 64 query rows stored 8 keys at a time (see ds_at in the shader). Dense slots
- * pad rows and columns to 64; where the backward is causal and every sequence has as many queries as
- * keys (one cu_seqlens storage for both) a slot keeps only the 64-row super-blocks' visible keys.
+ * Stored dS per query head: a slot per sequence, in super-blocks of 64 query rows stored 8 keys at
+ * a time (see ds_at in the shader). Dense slots pad rows and columns to 64; where the backward is
+ * causal and every sequence has as many queries as keys (one cu_seqlens storage for both) a slot
+ * keeps only the 64-row super-blocks' visible keys.
  */
 export interface ScoreLayout {
   /** Floats per (head, sequence) slot. */
