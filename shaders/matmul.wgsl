@@ -150,24 +150,26 @@ fn b_chunk(c: u32) -> vec2u {
   return vec2u(c / per_kk, 4u * (c % per_kk));
 }
 
-/// opA at (row, kk) and the next 3 elements along A's contiguous axis; `fast`: all inside m×k.
+/// opA at (row, kk) and the next 3 elements along A's contiguous axis; `fast`: all inside m×k,
+/// except that without TRANS_A a row past m reads row m − 1 (the ring's partial tile rows: see multiply).
 fn a_quad(base: u32, row: u32, kk: u32, fast: bool) -> vec4f {
   if (!fast) {
     let d = select(vec2u(0u, 1u), vec2u(1u, 0u), TRANS_A); // (Δrow, Δkk)
     return vec4f(load_a(base, row, kk), load_a(base, row + d.x, kk + d.y), load_a(base, row + 2u * d.x, kk + 2u * d.y), load_a(base, row + 3u * d.x, kk + 3u * d.y));
   }
-  let e = select(base + row * p.k + kk, base + kk * p.m + row, TRANS_A);
+  let e = select(base + min(row, p.m - 1u) * p.k + kk, base + kk * p.m + row, TRANS_A);
   if (VEC_A) { return a4[e / 4u]; }
   return vec4f(a[e], a[e + 1u], a[e + 2u], a[e + 3u]);
 }
 
-/// opB at (kk, col) and the next 3 elements along B's contiguous axis; `fast`: all inside k×n.
+/// opB at (kk, col) and the next 3 elements along B's contiguous axis; `fast`: all inside k×n,
+/// except that with TRANS_B a column past n reads column n − 1 (the ring's partial tile columns).
 fn b_quad(base: u32, kk: u32, col: u32, fast: bool) -> vec4f {
   if (!fast) {
     let d = select(vec2u(0u, 1u), vec2u(1u, 0u), TRANS_B); // (Δkk, Δcol)
     return vec4f(load_b(base, kk, col), load_b(base, kk + d.x, col + d.y), load_b(base, kk + 2u * d.x, col + 2u * d.y), load_b(base, kk + 3u * d.x, col + 3u * d.y));
   }
-  let e = select(base + kk * p.n + col, base + col * p.k + kk, TRANS_B);
+  let e = select(base + kk * p.n + col, base + min(col, p.n - 1u) * p.k + kk, TRANS_B);
   if (VEC_B) { return b_vec(e); }
   return vec4f(b_elem(e), b_elem(e + 1u), b_elem(e + 2u), b_elem(e + 3u));
 }
@@ -300,11 +302,17 @@ fn multiply(lid: u32, row0: u32, col0: u32, batch: u32, k_begin: u32, k_end: u32
   let tx = lid % WX;
   let ty = lid / WX;
   var k0 = k_begin;
-  if (BUFS == 3u && row0 + TM * WY <= p.m && col0 + 8u * WX <= p.n && k_end - k_begin >= BK) {
-    // The ring, over the whole K-tiles of an output tile inside the matrices (unchecked loads):
-    // K-tile t is in buffer t % 3. Each K-tile stores tile t + 1 (loaded during the last multiply)
-    // into the next buffer, which last held tile t − 2, read before the barrier that ended tile
-    // t − 1, then loads tile t + 2. The rest (edge tiles, a K tail) runs the loop below.
+  // A tile row past m can take the ring where A's quads run along k (one row each): its rows past
+  // m read row m − 1 (a_quad), whose products land only in outputs that are never stored. Tile
+  // columns past n likewise where B's run along k. In the 0.5B step the LM head's dh product of
+  // 1023 rows took 8.9 ms against 6.5 for 1024 rows, its last tile row outside the ring.
+  let rows_in = row0 + TM * WY <= p.m || !TRANS_A;
+  let cols_in = col0 + 8u * WX <= p.n || TRANS_B;
+  if (BUFS == 3u && rows_in && cols_in && k_end - k_begin >= BK) {
+    // The ring, over the whole K-tiles of an output tile (unchecked loads): K-tile t is in buffer
+    // t % 3. Each K-tile stores tile t + 1 (loaded during the last multiply) into the next buffer,
+    // which last held tile t − 2, read before the barrier that ended tile t − 1, then loads tile
+    // t + 2. The rest (the other edge tiles, a K tail) runs the loop below.
     // On an H100 at 4096³ (tools/wgsl-probe): 46.4 TFLOP/s, against 37.2 staged; with the loads'
     // bounds checks in the loop 29.5 (130 registers a thread: one workgroup an SM, not two).
     // Three K-tiles an iteration, so that their buffers are constants (with t % 3 computed: 38.8

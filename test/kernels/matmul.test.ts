@@ -353,12 +353,13 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
 
   // The ring runs its K-tiles three at a time, then the rest one at a time: every count of K-tiles
   // from 1 to 8 (k 8·t − 3, the last tile part-full), against the reference and bit for bit
-  // against the staged kernel of the same tile.
+  // against the staged kernel of the same tile. The ring also takes the part-full tile row (70 of
+  // 128 rows: A's quads run along k), and with B transposed (odd counts) the part-full tile column.
   const ringCases = variants
     .filter((v) => TILED_VARIANTS[v].load === 'ring')
-    .flatMap((variant) => [1, 2, 3, 4, 5, 7, 8].map((tilesK) => ({ variant, k: TILED_VARIANTS[variant].bk * tilesK - 3, tilesK })));
-  it.each(ringCases)('$variant: $tilesK K-tiles (k $k)', async ({ variant, k }) => {
-    const c = { m: 70, n: 131, k, transA: false, transB: false };
+    .flatMap((variant) => [1, 2, 3, 4, 5, 7, 8].map((tilesK) => ({ variant, k: TILED_VARIANTS[variant].bk * tilesK - 3, tilesK, transB: tilesK % 2 === 1 })));
+  it.each(ringCases)('$variant: $tilesK K-tiles (k $k, transB=$transB)', async ({ variant, k, transB }) => {
+    const c = { m: 70, n: 131, k, transA: false, transB };
     const a = upload(gpu!, randomF32(c.m * c.k, 31));
     const b = upload(gpu!, randomF32(c.k * c.n, 32));
     try {
