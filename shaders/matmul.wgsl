@@ -306,9 +306,9 @@ fn multiply(lid: u32, row0: u32, col0: u32, batch: u32, k_begin: u32, k_end: u32
   // m read row m − 1 (a_quad), whose products land only in outputs that are never stored. Tile
   // columns past n likewise where B's run along k. In the 0.5B step the LM head's dh product of
   // 1023 rows took 8.9 ms against 6.5 for 1024 rows, its last tile row outside the ring.
-  let rows_in = row0 + TM * WY <= p.m || !TRANS_A;
-  let cols_in = col0 + 8u * WX <= p.n || TRANS_B;
-  if (BUFS == 3u && rows_in && cols_in && k_end - k_begin >= BK) {
+  let ring_rows = row0 + TM * WY <= p.m || !TRANS_A;
+  let ring_cols = col0 + 8u * WX <= p.n || TRANS_B;
+  if (BUFS == 3u && ring_rows && ring_cols && k_end - k_begin >= BK) {
     // The ring, over the whole K-tiles of an output tile (unchecked loads): K-tile t is in buffer
     // t % 3. Each K-tile stores tile t + 1 (loaded during the last multiply) into the next buffer,
     // which last held tile t − 2, read before the barrier that ended tile t − 1, then loads tile
