@@ -7,8 +7,9 @@
 // at element b·stride (stride 0 broadcasts one matrix). B is read as u32 words: f32 bits
 // (B_DTYPE 0), or two bf16 (1) / f16 (2) values per word, element 2e in the low half.
 //
-// With HAS_BIAS, bias[j] is added to out[b, i, j] after its sum (skinny: as it is written;
-// tiled: by add_bias afterwards), the rounding of a separate add.
+// The epilogue, as each output is written (`finish`): with HAS_BIAS, bias[j] is added to
+// out[b, i, j] after its sum, then with HAS_RESIDUAL the residual at the same place as the output
+// (a residual connection, out = residual + (sum + bias)): the rounding of separate adds.
 //
 // Every output is one fma chain over kk in increasing order (the `tiled` kernel: the same
 // chain in every variant of it, so variants agree bit for bit), or a fixed-order sum of
@@ -39,6 +40,18 @@ override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override B_DTYPE: u32 = 0u;
 override HAS_BIAS: bool = false;
+override HAS_RESIDUAL: bool = false;
+// The epilogue's operands, after every kernel's own bindings (placeholders where absent).
+@group(0) @binding(7) var<storage, read> bias: array<f32>;
+@group(0) @binding(8) var<storage, read> residual: array<f32>;
+
+/// Output element `at` of out (column `col`) from its sum: + bias[col], then + residual[at].
+fn finish(at: u32, col: u32, sum: f32) -> f32 {
+  var v = sum;
+  if (HAS_BIAS) { v += bias[col]; }
+  if (HAS_RESIDUAL) { v = residual[at] + v; }
+  return v;
+}
 
 /// Element e of B as f32.
 fn b_elem(e: u32) -> f32 {
@@ -256,14 +269,14 @@ fn stash(lid: u32, buf: u32, s: Share) {
   if (owns(lid, 1u, quads_b())) { put_b(buf, b_chunk(lid + threads), s.b1); }
 }
 
-/// Writes the in-bounds part of out[row, col..col+3].
+/// Writes the in-bounds part of out[row, col..col+3], through the epilogue.
 fn store_quad(base: u32, row: u32, col: u32, v: vec4f) {
   if (row >= p.m) { return; }
   let at = base + row * p.n + col;
-  if (col < p.n) { out[at] = v.x; }
-  if (col + 1u < p.n) { out[at + 1u] = v.y; }
-  if (col + 2u < p.n) { out[at + 2u] = v.z; }
-  if (col + 3u < p.n) { out[at + 3u] = v.w; }
+  if (col < p.n) { out[at] = finish(at, col, v.x); }
+  if (col + 1u < p.n) { out[at + 1u] = finish(at + 1u, col + 1u, v.y); }
+  if (col + 2u < p.n) { out[at + 2u] = finish(at + 2u, col + 2u, v.z); }
+  if (col + 3u < p.n) { out[at + 3u] = finish(at + 3u, col + 3u, v.w); }
 }
 
 // The thread's outputs, acc{r}{h}: row 4ty+r (r < 4) or 4WY+4ty+r−4 (r ≥ 4, TM = 8 only),
@@ -515,7 +528,8 @@ fn tiled_split(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id)
 
 // ── sum_slices: the split over k's epilogue ────────────────────────────────────────────
 // out[row, col] = Σ_{s < splits} partial slot t·splits + s at the tile-relative (row, col), for
-// every element of the split tiles t (tiles whole + t), added in slice order. Thread e takes
+// every element of the split tiles t (tiles whole + t), added in slice order, then the epilogue
+// (`finish`). Thread e takes
 // elements 4e … 4e+3 of the split tiles' partials in slot order (4 columns of one tile row: tile
 // rows are 64 or 128 wide), so each load is one 16-byte vector and neighbours' loads and stores
 // are contiguous. Binds the partials as `slice_parts4` and out as `slice_sum`, with tiled_split's
@@ -539,10 +553,10 @@ fn sum_slices(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   var acc = slice_parts4[first];
   for (var s = 1u; s < p.splits; s++) { acc += slice_parts4[first + s * tile_quads]; }
   let o = row * p.n + col;
-  slice_sum[o] = acc.x;
-  if (col + 1u < p.n) { slice_sum[o + 1u] = acc.y; }
-  if (col + 2u < p.n) { slice_sum[o + 2u] = acc.z; }
-  if (col + 3u < p.n) { slice_sum[o + 3u] = acc.w; }
+  slice_sum[o] = finish(o, col, acc.x);
+  if (col + 1u < p.n) { slice_sum[o + 1u] = finish(o + 1u, col + 1u, acc.y); }
+  if (col + 2u < p.n) { slice_sum[o + 2u] = finish(o + 2u, col + 2u, acc.z); }
+  if (col + 3u < p.n) { slice_sum[o + 3u] = finish(o + 3u, col + 3u, acc.w); }
 }
 
 // ── skinny: few rows (decode, m ≤ 16), memory-bound on B ─────────────────────────────
@@ -557,8 +571,6 @@ override NC: u32 = 8u; // a power of two, 4 … 64
 const SKINNY_WG: u32 = 256u;
 
 var<workgroup> partial: array<vec4f, SKINNY_WG>;
-// The bias (HAS_BIAS), after skinny_vec's bindings 4–6 (skinny binds placeholders there).
-@group(0) @binding(7) var<storage, read> skinny_bias: array<f32>;
 
 /// opA[row..row+3, kk] (kk < k), rows past m read as 0.
 fn a_rows4(base: u32, row: u32, kk: u32) -> vec4f {
@@ -621,8 +633,8 @@ fn skinny_sum(lid: u32, wid: vec3u, acc: vec4f) {
     let row = wid.y * 4u + r;
     let j = wid.x * NC + cc;
     if (row < p.m && j < p.n) {
-      if (HAS_BIAS) { sum += skinny_bias[j]; }
-      out[wid.z * p.stride_out + row * p.n + j] = sum;
+      let at = wid.z * p.stride_out + row * p.n + j;
+      out[at] = finish(at, j, sum);
     }
   }
 }
@@ -680,19 +692,4 @@ fn skinny_vec(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
     for (; v < chunks; v += slices) { skinny_vec_step(&acc, base_a, row0, first + 8u * v, 8u * v); }
   }
   skinny_sum(lid, wid, acc);
-}
-
-// ── add_bias: out[b, i, j] += bias[j] in place, after a tiled product (its epilogue) ─────
-// One thread per element e < batch·m·n of the outputs; matrix b starts at b·stride_out.
-struct BiasParams { total: u32, n: u32, mn: u32, stride_out: u32 }
-@group(0) @binding(0) var<uniform> bias_p: BiasParams;
-@group(0) @binding(1) var<storage, read_write> bias_out: array<f32>;
-@group(0) @binding(2) var<storage, read> bias_add: array<f32>;
-
-@compute @workgroup_size(256)
-fn add_bias(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let e = gid.x + gid.y * nwg.x * 256u;
-  if (e >= bias_p.total) { return; }
-  let at = (e / bias_p.mn) * bias_p.stride_out + e % bias_p.mn;
-  bias_out[at] = bias_out[at] + bias_add[e % bias_p.n];
 }

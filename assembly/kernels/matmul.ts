@@ -301,3 +301,15 @@ export function addBias(out: usize, bias: usize, batch: i32, m: i32, n: i32, str
       }
   }
 }
+
+/** out[z, i, j] = residual[z, i, j] + out[z, i, j], both laid out strideOut apart per matrix (a residual connection). */
+export function addResidual(out: usize, residual: usize, batch: i32, m: i32, n: i32, strideOut: i32): void {
+  for (let z = 0; z < batch; z++) {
+    const first = <usize>z * <usize>strideOut;
+    const count = <usize>m * <usize>n;
+    for (let e: usize = 0; e < count; e++) {
+      const at = (first + e) << 2;
+      store<f32>(out + at, load<f32>(residual + at) + load<f32>(out + at));
+    }
+  }
+}

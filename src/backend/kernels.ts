@@ -48,6 +48,11 @@ export interface MatmulArgs {
   bDtype: WeightDType;
   /** f32 [n] added to every output row after the product (a linear layer's bias), in the same rounding as a separate add. */
   bias?: Storage;
+  /**
+   * f32, laid out as out (strideOut apart): added to each output after the product and bias, out =
+   * residual + (op(A)·op(B) + bias), in the same rounding as a separate add (a residual connection).
+   */
+  residual?: Storage;
 }
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';

@@ -72,13 +72,15 @@ interface Case {
   gap?: number;
   /** Adds a bias [n] to every output row (the product's epilogue). */
   bias?: boolean;
+  /** Adds a residual laid out as out, gaps included (the epilogue, after the bias). */
+  residual?: boolean;
 }
 
 const SENTINEL = 7777;
 
 /** Runs one product through `call` and checks it against the float64 reference, the gaps and the tail untouched. */
 async function check(backend: Backend, c: Case, call: (args: MatmulArgs) => void): Promise<void> {
-  const { m, n, k, transA = false, transB = false, batch = 1, bBatched = false, bDtype = 'f32', gap = 0, bias = false } = c;
+  const { m, n, k, transA = false, transB = false, batch = 1, bBatched = false, bDtype = 'f32', gap = 0, bias = false, residual = false } = c;
   const strideA = m * k + gap;
   const strideOut = m * n + gap;
   const bMats = bBatched ? batch : 1;
@@ -101,10 +103,14 @@ async function check(backend: Backend, c: Case, call: (args: MatmulArgs) => void
   const so = upload(backend, new Float32Array(outLen).fill(SENTINEL));
   const biasData = randomF32(n, 3000 + n);
   const sBias = bias ? upload(backend, biasData) : undefined;
-  call({ a: sa, b: sb, out: so, batch, m, n, k, transA, transB, strideA, strideB: bBatched ? k * n : 0, strideOut, bDtype, ...(sBias ? { bias: sBias } : {}) });
+  const residualData = randomF32(batch * strideOut, 4000 + m + n);
+  const sResidual = residual ? upload(backend, residualData) : undefined;
+  const epilogue = { ...(sBias ? { bias: sBias } : {}), ...(sResidual ? { residual: sResidual } : {}) };
+  call({ a: sa, b: sb, out: so, batch, m, n, k, transA, transB, strideA, strideB: bBatched ? k * n : 0, strideOut, bDtype, ...epilogue });
   const got = await downloadF32(backend, so, outLen);
   const want = matmulRef(Float64Array.from(aCompact), bRef, batch, m, n, k, transA, transB, bBatched);
   if (bias) want.forEach((v, i) => (want[i] = v + biasData[i % n]));
+  if (residual) want.forEach((v, i) => (want[i] = v + residualData[Math.floor(i / (m * n)) * strideOut + (i % (m * n))]));
   const compact = new Float32Array(batch * m * n);
   const untouched: number[] = [];
   for (let z = 0; z < batch; z++) {
@@ -114,7 +120,7 @@ async function check(backend: Backend, c: Case, call: (args: MatmulArgs) => void
   untouched.push(...got.subarray(batch * strideOut));
   expect(maxRelError(compact, want)).toBeLessThan(TOL);
   expect(untouched.every((v) => v === SENTINEL)).toBe(true);
-  for (const s of [sa, sb, so, ...(sBias ? [sBias] : [])]) backend.free(s);
+  for (const s of [sa, sb, so, ...(sBias ? [sBias] : []), ...(sResidual ? [sResidual] : [])]) backend.free(s);
 }
 
 const SHAPES: [number, number, number][] = [
@@ -170,6 +176,12 @@ describe.each(backends)('matmul on $name', ({ backend }) => {
     { m: 65, n: 129, k: 31, transA: true, transB: true },
   ])('with a bias on every output row: $m×$n×$k batch $batch', (c) => check(backend, { ...c, bias: true }, (args) => backend.matmul(args)));
 
+  it.each([
+    { m: 1, n: 37, k: 16, transB: true, bias: true },
+    { m: 3, n: 33, k: 7, batch: 2, gap: 5 },
+    { m: 65, n: 129, k: 31, transA: true, transB: true, bias: true },
+  ])('with a residual laid out as the output: $m×$n×$k batch $batch, bias $bias', (c) => check(backend, { ...c, residual: true }, (args) => backend.matmul(args)));
+
   it('rejects an operand too small for the stated shape, naming matmul and the shapes', () => {
     const a = backend.alloc(4 * 4 * 6, 'test a');
     const b = backend.alloc(4 * 6 * 3 - 4, 'test b');
@@ -181,6 +193,10 @@ describe.each(backends)('matmul on $name', ({ backend }) => {
     );
     expect(() => backend.matmul({ ...args, b: a, bias: backend.alloc(8, 'test bias') })).toThrow(/^matmul \[4×6\]·\[3×6ᵀ\]: operand 'bias' holds 8 bytes but needs 12/);
     expect(() => backend.matmul({ ...args, b: a, bias: out })).toThrow(/output 'out' is the same storage as 'bias'/);
+    expect(() => backend.matmul({ ...args, b: a, residual: backend.alloc(44, 'test residual') })).toThrow(
+      /^matmul \[4×6\]·\[3×6ᵀ\]: operand 'residual' holds 44 bytes but needs 48/,
+    );
+    expect(() => backend.matmul({ ...args, b: a, residual: out })).toThrow(/output 'out' is the same storage as 'residual'/);
     for (const s of [a, b, out]) backend.free(s);
   });
 });
@@ -236,25 +252,35 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
   ]);
   it.each(vecCases)('skinny$nc+vec: $m×$n×$k $bDtype B batch $batch', ({ nc, ...c }) => check(gpu!, c, run({ kind: 'skinny', nc, vec: true })));
 
-  // The bias epilogue in every kind of plan: skinny adds it as it writes, tiled ones afterwards in place.
+  // The epilogue (bias, residual) in every kind of plan, as each output is written: skinny, tiled,
+  // and split tiled (its whole tiles in the product, its split ones in sum_slices).
   const withBias: { name: string; plan: MatmulPlan; m: number; n: number; k: number; transB: boolean; batch: number; gap: number }[] = [
     { name: 'skinny8', plan: { kind: 'skinny', nc: 8, vec: false }, m: 5, n: 37, k: 19, transB: false, batch: 2, gap: 3 },
     { name: 'skinny8+vec', plan: { kind: 'skinny', nc: 8, vec: true }, m: 1, n: 37, k: 32, transB: true, batch: 1, gap: 0 },
     { name: '64x128k8t256', plan: { kind: 'tiled', variant: '64x128k8t256', vec: true }, m: 70, n: 130, k: 24, transB: true, batch: 2, gap: 5 },
+    { name: '128x128k8t256r', plan: { kind: 'tiled', variant: '128x128k8t256r', vec: true }, m: 130, n: 260, k: 50, transB: false, batch: 2, gap: 1 },
     { name: '128x128k8t256/k3 after 1', plan: { kind: 'tiled', variant: '128x128k8t256', vec: true, splits: 3, whole: 1 }, m: 132, n: 260, k: 100, transB: false, batch: 1, gap: 0 },
   ];
   it.each(withBias)('$name with a bias: $m×$n×$k batch $batch', ({ name: _, plan, ...c }) => check(gpu!, { ...c, bias: true }, run(plan)));
+  it.each(withBias)('$name with a residual, and with both: $m×$n×$k batch $batch', async ({ name: _, plan, ...c }) => {
+    await check(gpu!, { ...c, residual: true }, run(plan));
+    await check(gpu!, { ...c, bias: true, residual: true }, run(plan));
+  });
 
-  it('the bias epilogue has the bits of the product followed by a separate f32 add', async () => {
+  it('the epilogue has the bits of the product followed by separate f32 adds: bias, then residual', async () => {
     for (const { plan, m, n, k, transB } of withBias) {
-      const [a, b, bias] = [upload(gpu!, randomF32(m * k, 61)), upload(gpu!, randomF32(n * k, 62)), upload(gpu!, randomF32(n, 63))];
+      const [a, b, bias, residual] = [upload(gpu!, randomF32(m * k, 61)), upload(gpu!, randomF32(n * k, 62)), upload(gpu!, randomF32(n, 63)), upload(gpu!, randomF32(m * n, 64))];
       const args = { a, b, batch: 1, m, n, k, transA: false, transB, strideA: 0, strideB: 0, strideOut: 0, bDtype: 'f32' as const };
-      const [plain, biased] = [gpu!.alloc(4 * m * n, 'plain'), gpu!.alloc(4 * m * n, 'biased')];
+      const [plain, biased, both] = [gpu!.alloc(4 * m * n, 'plain'), gpu!.alloc(4 * m * n, 'biased'), gpu!.alloc(4 * m * n, 'both')];
       matmulWithPlan(gpu!.ctx, { ...args, out: plain }, plan);
       matmulWithPlan(gpu!.ctx, { ...args, out: biased, bias }, plan);
-      const [p, q, bv] = [await downloadF32(gpu!, plain, m * n), await downloadF32(gpu!, biased, m * n), await downloadF32(gpu!, bias, n)];
-      expect(Array.from(q), name(plan)).toEqual(Array.from(p, (v, i) => Math.fround(v + bv[i % n])));
-      for (const s of [a, b, bias, plain, biased]) gpu!.free(s);
+      matmulWithPlan(gpu!.ctx, { ...args, out: both, bias, residual }, plan);
+      const [p, q, pq] = [await downloadF32(gpu!, plain, m * n), await downloadF32(gpu!, biased, m * n), await downloadF32(gpu!, both, m * n)];
+      const [bv, rv] = [await downloadF32(gpu!, bias, n), await downloadF32(gpu!, residual, m * n)];
+      const withBiasBits = Array.from(p, (v, i) => Math.fround(v + bv[i % n]));
+      expect(Array.from(q), name(plan)).toEqual(withBiasBits);
+      expect(Array.from(pq), name(plan)).toEqual(withBiasBits.map((v, i) => Math.fround(rv[i] + v)));
+      for (const s of [a, b, bias, residual, plain, biased, both]) gpu!.free(s);
     }
   });
 

@@ -124,6 +124,22 @@ describe.each(backends)('ops on $name', ({ backend }) => {
         R.binaryRef((p, q) => p + q, R.matmulRef(x, w, 1, 6, 5, 4, false, true, false), [6, 5], b, [5]),
       );
     });
+    it('linear with bias and residual: the residual gets the output gradient', async () => {
+      const ref = ([x, w, b, r]: Float64Array[]) => {
+        const y = R.binaryRef((p, q) => p + q, R.matmulRef(x, w, 1, 6, 5, 4, false, true, false), [6, 5], b, [5]);
+        return y.map((v, i) => r[i] + v);
+      };
+      await checkOp(rt, [inp([2, 3, 4], 23), inp([5, 4], 24), inp([5], 25), inp([2, 3, 5], 26)], ([x, w, b, r]) => ops.linear(x, w, b, r), ref);
+      await checkOp(rt, [inp([6, 4], 27), inp([5, 4], 28), inp([6, 5], 29)], ([x, w, r]) => ops.linear(x, w, null, r), ([x, w, r]) =>
+        R.matmulRef(x, w, 1, 6, 5, 4, false, true, false).map((v, i) => r[i] + v),
+      );
+    });
+    it('linear: a residual of the wrong shape is named', () => {
+      rt.scope(() => {
+        const [x, w] = [rt.zeros([6, 4]), rt.zeros([5, 4])];
+        expect(() => ops.linear(x, w, null, rt.zeros([5, 6]))).toThrow(/linear: residual .*f32\[5,6\] does not match the output \[6,5\]/);
+      });
+    });
     it('linearStack: weights stacked in one product, with a bias on some layers', async () => {
       // 70 rows: above the text model's stacking threshold, as in training.
       const [rows, k, outs] = [70, 4, [5, 3, 2]];

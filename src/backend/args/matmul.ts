@@ -23,5 +23,9 @@ export function checkMatmul(a: MatmulArgs): string {
     requireElems(label, 'bias', a.bias, a.n, 'n');
     if (a.bias === a.out) throw new Error(`${label}: output 'out' is the same storage as 'bias'; write to a separate storage`);
   }
+  if (a.residual) {
+    requireElems(label, 'residual', a.residual, span(a.batch, a.strideOut, a.m * a.n), `${sizes}: laid out as out, (batch−1)·strideOut + m·n`);
+    if (a.residual === a.out) throw new Error(`${label}: output 'out' is the same storage as 'residual'; write to a separate storage`);
+  }
   return label;
 }

@@ -198,10 +198,17 @@ export class QwenVL {
     return w;
   }
 
-  /** y = x·Wᵀ + b, plus the LoRA branch (B·A·dropout(x))·scale where one is attached (dropout only while training, as PEFT). */
-  readonly linear = (x: Tensor, name: string): Tensor => {
-    const y = this.rt.ops.linear(x, this.weight(`${name}.weight`), this.params.get(`${name}.bias`) ?? null);
-    return this.withLora(x, y, [name]);
+  /**
+   * y = x·Wᵀ + b, plus the LoRA branch (B·A·dropout(x))·scale where one is attached (dropout only
+   * while training, as PEFT); with `residual`, residual + y (the product's epilogue adds it, unless a
+   * LoRA branch must come first).
+   */
+  readonly linear = (x: Tensor, name: string, residual?: Tensor): Tensor => {
+    const { ops } = this.rt;
+    const [weight, bias] = [this.weight(`${name}.weight`), this.params.get(`${name}.bias`) ?? null];
+    if (!this.lora?.pairs.has(name)) return ops.linear(x, weight, bias, residual);
+    const y = this.withLora(x, ops.linear(x, weight, bias), [name]);
+    return residual ? ops.add(residual, y) : y;
   };
 
   /** The linear layers `names` reading the same x, as one product: [..., Σ out] in the order named, each with its LoRA branch. */

@@ -66,11 +66,11 @@ export function textForward(d: TextDeps, hidden: Tensor, cos: Tensor, sin: Tenso
       cuK = [0, cache.length + T];
     }
     const a = ops.attention(q, k, v, { cuSeqlensQ: cuSeqlens, cuSeqlensK: cuK, causal: true, scale: hd ** -0.5 });
-    h = ops.add(h, d.linear(ops.reshape(a, [T, hq * hd]), `${l}.self_attn.o_proj`));
+    h = d.linear(ops.reshape(a, [T, hq * hd]), `${l}.self_attn.o_proj`, h);
     const y = ops.rmsNorm(h, d.weight(`${l}.post_attention_layernorm.weight`), cfg.rmsNormEps);
     const [gate, up] = [`${l}.mlp.gate_proj`, `${l}.mlp.up_proj`];
     const act = stack ? ops.swigluStacked(d.linears(y, [gate, up])) : ops.swiglu(d.linear(y, gate), d.linear(y, up));
-    h = ops.add(h, d.linear(act, `${l}.mlp.down_proj`));
+    h = d.linear(act, `${l}.mlp.down_proj`, h);
   }
   if (cache) cache.length += T;
   return ops.rmsNorm(h, d.weight(`${P}.norm.weight`), cfg.rmsNormEps);

@@ -6,7 +6,8 @@ import type { UnaryOp } from '../../backend/kernels.js';
 import type { QwenVLKind, VisionConfig } from './config.js';
 
 /** y = x·Wᵀ + b (+ LoRA) for the linear layer `name` (weights `name.weight`, `name.bias`). */
-export type Linear = (x: Tensor, name: string) => Tensor;
+/** The layer `name` applied to x; with `residual` (shaped as the output), residual + that. */
+export type Linear = (x: Tensor, name: string, residual?: Tensor) => Tensor;
 
 export type Grid = [number, number, number];
 
@@ -154,13 +155,12 @@ export function visionForward(d: VisionDeps, pixels: Tensor, grids: Grid[]): Ten
     const q = ops.rope(pick(0), cos, sin);
     const k = ops.rope(pick(1), cos, sin);
     const a = ops.attention(q, k, pick(2), { cuSeqlensQ: cu, causal: false, scale });
-    x = ops.add(x, d.linear(ops.reshape(a, [nPatches, E]), `${b}.attn.proj`));
+    x = d.linear(ops.reshape(a, [nPatches, E]), `${b}.attn.proj`, x);
     const n2 = norm(d, x, `${b}.norm2`);
-    const mlp =
+    x =
       d.kind === 'qwen2_5_vl'
-        ? d.linear(activate(ops, cfg.hiddenAct, d.linear(n2, `${b}.mlp.gate_proj`), d.linear(n2, `${b}.mlp.up_proj`)), `${b}.mlp.down_proj`)
-        : d.linear(ops.unaryOp(actOp(cfg.hiddenAct), d.linear(n2, `${b}.mlp.fc1`)), `${b}.mlp.fc2`);
-    x = ops.add(x, mlp);
+        ? d.linear(activate(ops, cfg.hiddenAct, d.linear(n2, `${b}.mlp.gate_proj`), d.linear(n2, `${b}.mlp.up_proj`)), `${b}.mlp.down_proj`, x)
+        : d.linear(ops.unaryOp(actOp(cfg.hiddenAct), d.linear(n2, `${b}.mlp.fc1`)), `${b}.mlp.fc2`, x);
   }
 
   // Merger: norm, group each merge unit's patches into one row, 2-layer MLP with GELU.

@@ -16,11 +16,14 @@ export interface MatmulOptions {
 }
 
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
-  return product(a, b, opts, null);
+  return product(a, b, opts, null, null);
 }
 
-/** op(A)·op(B), plus `bias` [n] on every output row when given (added by the product's kernel: a linear layer). */
-function product(a: Tensor, b: Tensor, opts: MatmulOptions, bias: Tensor | null): Tensor {
+/**
+ * op(A)·op(B), plus `bias` [n] on every output row, then `residual` (shaped as the output) when
+ * given: added by the product's kernel as it writes each output (a linear layer, a residual connection).
+ */
+function product(a: Tensor, b: Tensor, opts: MatmulOptions, bias: Tensor | null, residual: Tensor | null): Tensor {
   const transA = opts.transA ?? false;
   const transB = opts.transB ?? false;
   f32Inputs('matmul', a);
@@ -41,8 +44,13 @@ function product(a: Tensor, b: Tensor, opts: MatmulOptions, bias: Tensor | null)
     f32Inputs('linear', bias);
     if (bias.rank !== 1 || bias.shape[0] !== n) throw new Error(`linear: bias ${bias.describe()} does not match ${n} output features`);
   }
+  const outShape = [...batchShape, m, n];
+  if (residual) {
+    f32Inputs('linear', residual);
+    if (fmt(residual.shape) !== fmt(outShape)) throw new Error(`linear: residual ${residual.describe()} does not match the output ${fmt(outShape)}`);
+  }
   const rt = a.rt;
-  const out = rt.empty([...batchShape, m, n], 'f32', 'matmul');
+  const out = rt.empty(outShape, 'f32', 'matmul');
   if (out.size)
     rt.backend.matmul({
       a: a.storage,
@@ -59,8 +67,10 @@ function product(a: Tensor, b: Tensor, opts: MatmulOptions, bias: Tensor | null)
       strideOut: m * n,
       bDtype: b.dtype,
       ...(bias ? { bias: bias.storage } : {}),
+      ...(residual ? { residual: residual.storage } : {}),
     });
-  return record(out, bias ? 'linear' : 'matmul', bias ? [a, b, bias] : [a, b], (g) => {
+  const inputs = [a, b, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
+  return record(out, bias || residual ? 'linear' : 'matmul', inputs, (g) => {
     // C = op(A)·op(B):  d op(A) = dC·op(B)ᵀ,  d op(B) = op(A)ᵀ·dC, then undo the transposes;
     // a shared (unbatched) operand gets the sum over batches.
     let ga: Tensor | null = null;
@@ -86,8 +96,8 @@ function product(a: Tensor, b: Tensor, opts: MatmulOptions, bias: Tensor | null)
         gb = reduceShared(full, b);
       }
     }
-    if (!bias) return [ga, gb];
-    return [ga, gb, bias.requiresGrad ? sumTo(g, bias.shape) : null]; // d bias = Σ over rows of dC
+    const gBias = bias ? [bias.requiresGrad ? sumTo(g, bias.shape) : null] : []; // d bias = Σ over rows of dC
+    return [ga, gb, ...gBias, ...(residual ? [g] : [])]; // d residual = dC
   });
 }
 
@@ -99,11 +109,15 @@ function reduceShared(full: Tensor, input: Tensor): Tensor {
   return r;
 }
 
-/** y = x·Wᵀ + b with W [out, in] as Hugging Face stores it; W may be packed bf16/f16 (frozen). The bias is the product's epilogue. */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+/**
+ * y = x·Wᵀ + b with W [out, in] as Hugging Face stores it; W may be packed bf16/f16 (frozen). With
+ * `residual` (shaped as y), residual + y: a residual connection. Bias and residual are the product's
+ * epilogue, in the rounding of separate adds, without their passes over y.
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, residual?: Tensor | null): Tensor {
   if (weight.rank !== 2) throw new Error(`linear: weight must be 2-D [out, in], got ${weight.describe()}`);
   if (x.shape[x.rank - 1] !== weight.shape[1]) throw new Error(`linear: input ${x.describe()} does not match weight ${weight.describe()} (in_features ${weight.shape[1]})`);
-  return product(x, weight, { transB: true }, bias ?? null);
+  return product(x, weight, { transB: true }, bias ?? null, residual ?? null);
 }
 
 /**

@@ -20,6 +20,7 @@ interface MatmulExports {
     bDtype: number,
   ): void;
   addBias(out: number, bias: number, batch: number, m: number, n: number, strideOut: number): void;
+  addResidual(out: number, residual: number, batch: number, m: number, n: number, strideOut: number): void;
 }
 
 const B_DTYPE: Record<WeightDType, number> = { f32: 0, bf16: 1, f16: 2 };
@@ -31,4 +32,5 @@ export function matmul(ctx: WasmContext, a: MatmulArgs): void {
     .k<MatmulExports>()
     .matmul(ctx.ptr(a.a, label), ctx.ptr(a.b, label), ctx.ptr(a.out, label), a.batch, a.m, a.n, a.k, a.transA, a.transB, a.strideA, a.strideB, a.strideOut, B_DTYPE[a.bDtype]);
   if (a.bias) ctx.k<MatmulExports>().addBias(ctx.ptr(a.out, label), ctx.ptr(a.bias, label), a.batch, a.m, a.n, a.strideOut);
+  if (a.residual) ctx.k<MatmulExports>().addResidual(ctx.ptr(a.out, label), ctx.ptr(a.residual, label), a.batch, a.m, a.n, a.strideOut);
 }

@@ -322,19 +322,25 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
     [a.a, 'read'],
     [a.b, 'read'],
   ];
+  // The epilogue's operands, bindings 7 and 8 of every kernel (A as the placeholder of an absent one:
+  // never read then), and the constants that switch them on.
+  const epilogue: Dispatch['bindings'] = [
+    [a.bias ?? a.a, 'read'],
+    [a.residual ?? a.a, 'read'],
+  ];
+  const finish = { HAS_BIAS: a.bias ? 1 : 0, HAS_RESIDUAL: a.residual ? 1 : 0 };
+  const named = `${label}${a.bias ? ' + bias' : ''}${a.residual ? ' + residual' : ''}`;
   if (plan.kind === 'skinny') {
     if (plan.vec && !skinnyVecFits(a))
       throw new Error(`${label}: skinny_vec needs B stored n×k, A m×k, k and B's batch stride multiples of 8 and A's of 4; run it with vec: false`);
     const params = new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, a.strideOut, 1, a.k);
-    // skinny_vec reads B as vec4 words (binding 6); the bias is binding 7 (A as a placeholder
-    // without one: it is never read then).
-    const bindings: Dispatch['bindings'] = [...operands, [a.b, 'read'], [a.bias ?? a.a, 'read']];
+    // skinny_vec reads B as vec4 words (binding 6).
     ctx.dispatch({
-      label: a.bias ? `${label} + bias` : label,
+      label: named,
       shader: 'matmul',
       entry: plan.vec ? 'skinny_vec' : 'skinny',
-      constants: { ...layout, NC: plan.nc, HAS_BIAS: a.bias ? 1 : 0 },
-      bindings,
+      constants: { ...layout, NC: plan.nc, ...finish },
+      bindings: [...operands, [a.b, 'read'], ...epilogue],
       params,
       workgroups: [Math.ceil(a.n / plan.nc), Math.ceil(a.m / 4), a.batch],
     });
@@ -361,10 +367,10 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
   const params = new Params().u32(a.m, a.n, a.k, a.strideA, a.strideB, a.strideOut, slices, kSlice, whole, tilesX);
   const tile = { TM: g.tm, WX: g.wx, WY: g.wy };
   const splitGroups = whole + (tiles - whole) * slices;
-  // tiled_split writes its partials to binding 6.
-  const bindings: Dispatch['bindings'] = partial ? [...operands, [partial, 'write']] : operands;
+  // tiled_split writes its partials to binding 6 (tiled binds A there as a placeholder).
+  const bindings: Dispatch['bindings'] = [...operands, partial ? [partial, 'write'] : [a.a, 'read'], ...epilogue];
   ctx.dispatch({
-    label: partial ? `${label} (tiles ${whole}.. in ${slices} k-slices)` : label,
+    label: partial ? `${named} (tiles ${whole}.. in ${slices} k-slices)` : named,
     shader: 'matmul',
     entry: partial ? 'tiled_split' : 'tiled',
     constants: {
@@ -375,6 +381,7 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
       VEC_A: plan.vec && vec.a ? 1 : 0,
       VEC_B: plan.vec && vec.b ? 1 : 0,
       UNROLL: unrolled(ctx) ? 1 : 0,
+      ...finish,
     },
     ...(g.load === 'ring' ? { defines: { BUFS: 3 } } : {}), // else the shader's 2 (one module for the rest)
     bindings,
@@ -382,32 +389,17 @@ export function matmulWithPlan(ctx: GpuContext, a: MatmulArgs, plan: MatmulPlan)
     workgroups: partial ? ctx.grid(splitGroups, 1) : [tilesX, Math.ceil(a.m / rows), a.batch],
   });
   if (partial) {
+    // The partials (binding 1), out (2), placeholders up to the epilogue's operands.
+    const spare: Dispatch['bindings'][number] = [partial, 'read'];
     ctx.dispatch({
-      label: `${label}: sum of ${slices} k-slices`,
+      label: `${named}: sum of ${slices} k-slices`,
       shader: 'matmul',
       entry: 'sum_slices',
-      constants: tile,
-      bindings: [
-        [partial, 'read'],
-        [a.out, 'write'],
-      ],
+      constants: { ...tile, ...finish },
+      bindings: [spare, [a.out, 'write'], spare, spare, spare, spare, ...epilogue],
       params,
       workgroups: ctx.grid(((tiles - whole) * rows * cols) / 4, 256), // 4 elements a thread
     });
     ctx.pool.release(partial);
-  }
-  if (a.bias) {
-    const total = a.batch * a.m * a.n;
-    ctx.dispatch({
-      label: `${label}: + bias`,
-      shader: 'matmul',
-      entry: 'add_bias',
-      bindings: [
-        [a.out, 'write'],
-        [a.bias, 'read'],
-      ],
-      params: new Params().u32(total, a.n, a.m * a.n, a.strideOut),
-      workgroups: ctx.grid(total, 256),
-    });
   }
 }
