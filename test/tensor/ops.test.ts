@@ -124,6 +124,12 @@ describe.each(backends)('ops on $name', ({ backend }) => {
         R.binaryRef((p, q) => p + q, R.matmulRef(x, w, 1, 6, 5, 4, false, true, false), [6, 5], b, [5]),
       );
     });
+    it('matmul with a residual (a running sum of products): batched, transposed', async () => {
+      const [batch, m, n, k] = [2, 3, 5, 4];
+      await checkOp(rt, [inp([batch, k, m], 30), inp([n, k], 31), inp([batch, m, n], 32)], ([a, b, r]) => ops.matmul(a, b, { transA: true, transB: true, residual: r }), ([a, b, r]) =>
+        R.matmulRef(a, b, batch, m, n, k, true, true, false).map((v, i) => r[i] + v),
+      );
+    });
     it('linear with bias and residual: the residual gets the output gradient', async () => {
       const ref = ([x, w, b, r]: Float64Array[]) => {
         const y = R.binaryRef((p, q) => p + q, R.matmulRef(x, w, 1, 6, 5, 4, false, true, false), [6, 5], b, [5]);

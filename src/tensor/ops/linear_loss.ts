@@ -94,7 +94,11 @@ export function linearCrossEntropy(h: Tensor, w: Tensor, labels: Tensor, opts: L
           dhc.release();
         }
         if (needW) {
-          dw = accumulate(dw, matmul(dlogits, hc, { transA: true }));
+          // The running sum of the chunks' dW is the product's epilogue: no add pass over the
+          // vocabulary-sized matrix, and two of them live at a time instead of three.
+          const sumW = matmul(dlogits, hc, { transA: true, residual: dw });
+          dw?.release();
+          dw = sumW;
         }
         for (const t of [gLoss, dlogits]) t.release();
       }

@@ -13,17 +13,19 @@ import { concat, slice } from './layout.js';
 export interface MatmulOptions {
   transA?: boolean;
   transB?: boolean;
+  /** Shaped as the output: added to it as each output is written (a running sum of products, without an add pass). */
+  residual?: Tensor | null;
 }
 
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
-  return product(a, b, opts, null, null);
+  return product('matmul', a, b, opts, null, opts.residual ?? null);
 }
 
 /**
  * op(A)·op(B), plus `bias` [n] on every output row, then `residual` (shaped as the output) when
  * given: added by the product's kernel as it writes each output (a linear layer, a residual connection).
  */
-function product(a: Tensor, b: Tensor, opts: MatmulOptions, bias: Tensor | null, residual: Tensor | null): Tensor {
+function product(op: 'matmul' | 'linear', a: Tensor, b: Tensor, opts: MatmulOptions, bias: Tensor | null, residual: Tensor | null): Tensor {
   const transA = opts.transA ?? false;
   const transB = opts.transB ?? false;
   f32Inputs('matmul', a);
@@ -46,8 +48,8 @@ function product(a: Tensor, b: Tensor, opts: MatmulOptions, bias: Tensor | null,
   }
   const outShape = [...batchShape, m, n];
   if (residual) {
-    f32Inputs('linear', residual);
-    if (fmt(residual.shape) !== fmt(outShape)) throw new Error(`linear: residual ${residual.describe()} does not match the output ${fmt(outShape)}`);
+    f32Inputs(op, residual);
+    if (fmt(residual.shape) !== fmt(outShape)) throw new Error(`${op}: residual ${residual.describe()} does not match the output ${fmt(outShape)}`);
   }
   const rt = a.rt;
   const out = rt.empty(outShape, 'f32', 'matmul');
@@ -70,7 +72,7 @@ function product(a: Tensor, b: Tensor, opts: MatmulOptions, bias: Tensor | null,
       ...(residual ? { residual: residual.storage } : {}),
     });
   const inputs = [a, b, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
-  return record(out, bias || residual ? 'linear' : 'matmul', inputs, (g) => {
+  return record(out, op, inputs, (g) => {
     // C = op(A)·op(B):  d op(A) = dC·op(B)ᵀ,  d op(B) = op(A)ᵀ·dC, then undo the transposes;
     // a shared (unbatched) operand gets the sum over batches.
     let ga: Tensor | null = null;
@@ -117,7 +119,7 @@ function reduceShared(full: Tensor, input: Tensor): Tensor {
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, residual?: Tensor | null): Tensor {
   if (weight.rank !== 2) throw new Error(`linear: weight must be 2-D [out, in], got ${weight.describe()}`);
   if (x.shape[x.rank - 1] !== weight.shape[1]) throw new Error(`linear: input ${x.describe()} does not match weight ${weight.describe()} (in_features ${weight.shape[1]})`);
-  return product(x, weight, { transB: true }, bias ?? null, residual ?? null);
+  return product('linear', x, weight, { transB: true }, bias ?? null, residual ?? null);
 }
 
 /**
