@@ -5,8 +5,10 @@ import type { Tensor } from '../../tensor/tensor.js';
 import type { UnaryOp } from '../../backend/kernels.js';
 import type { QwenVLKind, VisionConfig } from './config.js';
 
-/** y = x·Wᵀ + b (+ LoRA) for the linear layer `name` (weights `name.weight`, `name.bias`). */
-/** The layer `name` applied to x; with `residual` (shaped as the output), residual + that. */
+/**
+ * y = x·Wᵀ + b (+ LoRA) for the linear layer `name` (weights `name.weight`, `name.bias`); with
+ * `residual` (shaped as y), residual + y.
+ */
 export type Linear = (x: Tensor, name: string, residual?: Tensor) => Tensor;
 
 export type Grid = [number, number, number];
