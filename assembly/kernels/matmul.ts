@@ -290,26 +290,23 @@ export function matmul(
   }
 }
 
-/** out[z, i, j] += bias[j] for z < batch, i < m, j < n (a linear layer's bias, after the product). */
-export function addBias(out: usize, bias: usize, batch: i32, m: i32, n: i32, strideOut: i32): void {
+/**
+ * The epilogue, one pass over the outputs: out[z, i, j] = residual[z, i, j] + (out[z, i, j] + bias[j])
+ * for z < batch, i < m, j < n, each term where its flag is set (residual laid out as out, strideOut
+ * apart per matrix): the rounding of separate adds, as the WebGPU kernels' `finish`.
+ */
+export function finish(out: usize, hasBias: bool, bias: usize, hasResidual: bool, residual: usize, batch: i32, m: i32, n: i32, strideOut: i32): void {
   for (let z = 0; z < batch; z++) {
-    let row = out + ((<usize>z * <usize>strideOut) << 2);
-    for (let i = 0; i < m; i++, row += <usize>n << 2)
+    const first = (<usize>z * <usize>strideOut) << 2;
+    for (let i = 0; i < m; i++) {
+      const row = first + ((<usize>i * <usize>n) << 2);
       for (let j = 0; j < n; j++) {
         const at = row + (<usize>j << 2);
-        store<f32>(at, load<f32>(at) + load<f32>(bias + (<usize>j << 2)));
+        let v = load<f32>(out + at);
+        if (hasBias) v += load<f32>(bias + (<usize>j << 2));
+        if (hasResidual) v = load<f32>(residual + at) + v;
+        store<f32>(out + at, v);
       }
-  }
-}
-
-/** out[z, i, j] = residual[z, i, j] + out[z, i, j], both laid out strideOut apart per matrix (a residual connection). */
-export function addResidual(out: usize, residual: usize, batch: i32, m: i32, n: i32, strideOut: i32): void {
-  for (let z = 0; z < batch; z++) {
-    const first = <usize>z * <usize>strideOut;
-    const count = <usize>m * <usize>n;
-    for (let e: usize = 0; e < count; e++) {
-      const at = (first + e) << 2;
-      store<f32>(out + at, load<f32>(residual + at) + load<f32>(out + at));
     }
   }
 }

@@ -254,21 +254,21 @@ describe.runIf(gpu)('webgpu matmul plans', () => {
 
   // The epilogue (bias, residual) in every kind of plan, as each output is written: skinny, tiled,
   // and split tiled (its whole tiles in the product, its split ones in sum_slices).
-  const withBias: { name: string; plan: MatmulPlan; m: number; n: number; k: number; transB: boolean; batch: number; gap: number }[] = [
+  const epilogueCases: { name: string; plan: MatmulPlan; m: number; n: number; k: number; transB: boolean; batch: number; gap: number }[] = [
     { name: 'skinny8', plan: { kind: 'skinny', nc: 8, vec: false }, m: 5, n: 37, k: 19, transB: false, batch: 2, gap: 3 },
     { name: 'skinny8+vec', plan: { kind: 'skinny', nc: 8, vec: true }, m: 1, n: 37, k: 32, transB: true, batch: 1, gap: 0 },
     { name: '64x128k8t256', plan: { kind: 'tiled', variant: '64x128k8t256', vec: true }, m: 70, n: 130, k: 24, transB: true, batch: 2, gap: 5 },
     { name: '128x128k8t256r', plan: { kind: 'tiled', variant: '128x128k8t256r', vec: true }, m: 130, n: 260, k: 50, transB: false, batch: 2, gap: 1 },
     { name: '128x128k8t256/k3 after 1', plan: { kind: 'tiled', variant: '128x128k8t256', vec: true, splits: 3, whole: 1 }, m: 132, n: 260, k: 100, transB: false, batch: 1, gap: 0 },
   ];
-  it.each(withBias)('$name with a bias: $m×$n×$k batch $batch', ({ name: _, plan, ...c }) => check(gpu!, { ...c, bias: true }, run(plan)));
-  it.each(withBias)('$name with a residual, and with both: $m×$n×$k batch $batch', async ({ name: _, plan, ...c }) => {
+  it.each(epilogueCases)('$name with a bias: $m×$n×$k batch $batch', ({ name: _, plan, ...c }) => check(gpu!, { ...c, bias: true }, run(plan)));
+  it.each(epilogueCases)('$name with a residual, and with both: $m×$n×$k batch $batch', async ({ name: _, plan, ...c }) => {
     await check(gpu!, { ...c, residual: true }, run(plan));
     await check(gpu!, { ...c, bias: true, residual: true }, run(plan));
   });
 
   it('the epilogue has the bits of the product followed by separate f32 adds: bias, then residual', async () => {
-    for (const { plan, m, n, k, transB } of withBias) {
+    for (const { plan, m, n, k, transB } of epilogueCases) {
       const [a, b, bias, residual] = [upload(gpu!, randomF32(m * k, 61)), upload(gpu!, randomF32(n * k, 62)), upload(gpu!, randomF32(n, 63)), upload(gpu!, randomF32(m * n, 64))];
       const args = { a, b, batch: 1, m, n, k, transA: false, transB, strideA: 0, strideB: 0, strideOut: 0, bDtype: 'f32' as const };
       const [plain, biased, both] = [gpu!.alloc(4 * m * n, 'plain'), gpu!.alloc(4 * m * n, 'biased'), gpu!.alloc(4 * m * n, 'both')];

@@ -9,8 +9,9 @@ bin=$(mktemp -d)/twin
 nvcc -O3 -arch=sm_90 -lineinfo "$here/twin.cu" -lcublas -o "$bin"
 "$bin" "${1:-4096}"
 cuobjdump -sass "$bin" | awk '/Function :/ { f = $3 } /FFMA|LDS|STS|LDG|BAR/ { split($2, op, "."); n[f " " $2]++ } END { for (k in n) print n[k], k }' | sort -k2 | grep -v '^[0-9] ' || true
-# Issue rate and where warps stall (cycles per issued instruction, by reason): the mirror, the
-# mirror with an acquire-release fence before each barrier (tiled<8, 0, 2>), the ring without and with it.
+# Issue rate and where warps stall (cycles per issued instruction, by reason), every variant with the
+# acquire-release fence WGSL's barrier carries: the mirror (tiled<8, 0, 2>), the ring with our 8×8
+# outputs a thread, and the ring with cuBLAS's 256×128 tile (8×16 and 16×8 a thread).
 for v in tiledILi8ELi0ELi2E ringILi8ELi8ELi16ELi16ELi2ELi1E ringILi8ELi16ELi8ELi32ELi2ELi1E ringILi16ELi8ELi16ELi16ELi2ELi1E; do
   ncu --clock-control none --kernel-name-base mangled -k "regex:$v" -c 1 \
     --metrics smsp__issue_active.avg.pct_of_peak_sustained_active,smsp__inst_executed.sum,regex:smsp__average_warps_issue_stalled_.*_per_issue_active.ratio \

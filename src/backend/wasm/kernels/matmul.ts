@@ -1,5 +1,6 @@
 // Matrix product on wasm (assembly/kernels/matmul.ts).
 import type { MatmulArgs, WeightDType } from '../../kernels.js';
+import type { Storage } from '../../storage.js';
 import { checkMatmul } from '../../args/matmul.js';
 import type { WasmContext } from '../context.js';
 
@@ -19,8 +20,7 @@ interface MatmulExports {
     strideOut: number,
     bDtype: number,
   ): void;
-  addBias(out: number, bias: number, batch: number, m: number, n: number, strideOut: number): void;
-  addResidual(out: number, residual: number, batch: number, m: number, n: number, strideOut: number): void;
+  finish(out: number, hasBias: boolean, bias: number, hasResidual: boolean, residual: number, batch: number, m: number, n: number, strideOut: number): void;
 }
 
 const B_DTYPE: Record<WeightDType, number> = { f32: 0, bf16: 1, f16: 2 };
@@ -31,6 +31,9 @@ export function matmul(ctx: WasmContext, a: MatmulArgs): void {
   ctx
     .k<MatmulExports>()
     .matmul(ctx.ptr(a.a, label), ctx.ptr(a.b, label), ctx.ptr(a.out, label), a.batch, a.m, a.n, a.k, a.transA, a.transB, a.strideA, a.strideB, a.strideOut, B_DTYPE[a.bDtype]);
-  if (a.bias) ctx.k<MatmulExports>().addBias(ctx.ptr(a.out, label), ctx.ptr(a.bias, label), a.batch, a.m, a.n, a.strideOut);
-  if (a.residual) ctx.k<MatmulExports>().addResidual(ctx.ptr(a.out, label), ctx.ptr(a.residual, label), a.batch, a.m, a.n, a.strideOut);
+  // The epilogue: bias, then residual, in one pass over the outputs (0 stands for an absent operand: never read).
+  if (a.bias || a.residual) {
+    const at = (s: Storage | undefined) => (s ? ctx.ptr(s, label) : 0);
+    ctx.k<MatmulExports>().finish(ctx.ptr(a.out, label), !!a.bias, at(a.bias), !!a.residual, at(a.residual), a.batch, a.m, a.n, a.strideOut);
+  }
 }
